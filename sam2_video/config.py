@@ -1,6 +1,10 @@
 """OmegaConf resolvers used by the config tree."""
 
-from omegaconf import OmegaConf
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, OmegaConf
 
 
 def register_resolvers() -> None:
@@ -9,3 +13,14 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("floordiv", lambda a, b: int(a) // int(b))
     if not OmegaConf.has_resolver("mul"):
         OmegaConf.register_new_resolver("mul", lambda a, b: a * b)
+
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+def compose_config(overrides: list[str] | None = None, config_name: str = "config") -> DictConfig:
+    """Compose ``configs/<config_name>.yaml`` with Hydra overrides, outside ``@hydra.main``."""
+    register_resolvers()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name=config_name, overrides=list(overrides or []))

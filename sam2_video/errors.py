@@ -15,3 +15,7 @@ class DatasetError(UserError):
 
 class CheckpointError(UserError):
     """A checkpoint that is missing, corrupt, or does not match the chosen model variant."""
+
+
+class TrainingDivergedError(UserError):
+    """The loss became NaN / inf; the last good checkpoint is kept."""

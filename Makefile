@@ -1,0 +1,42 @@
+# `make demo` and `make test` each create / refresh .venv (idempotent: a second run installs nothing).
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+PY ?= python3
+# pip prints one harmless warning per package for this machine's local index mirrors
+QUIET := { grep -v "^WARNING: Location" || true; }
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/pip --disable-pip-version-check -q
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: setup demo test test-slow bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	# torch first (CPU wheel where available), then sam2 WITHOUT build isolation so that its
+	# build does not download a second torch; then the rest, pinned.
+	$(PIP) install torch==2.13.0 torchvision==0.28.0 2>&1 | $(QUIET)
+	$(BIN)/python -c "import torch, torchvision"
+	SAM2_BUILD_CUDA=0 $(PIP) install --no-build-isolation sam2==1.1.0 2>&1 | $(QUIET)
+	$(PIP) install -r requirements.txt 2>&1 | $(QUIET)
+	$(PIP) install --no-deps --no-build-isolation -e . 2>&1 | $(QUIET)
+	$(BIN)/python -c "import sam2, training.model.sam2, lightning, hydra, pycocotools, cv2, sam2_video"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python train.py experiment=demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) outputs datasets

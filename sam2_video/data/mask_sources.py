@@ -1,0 +1,98 @@
+"""Where a frame's object mask comes from, and how to decode it to a (H, W) bool array.
+
+A `FrameRecord.objects` value is one of:
+- `RleMask`: a compressed COCO RLE (COCO clip JSON; polygons / list counts are converted on load),
+- `PaletteMask`: a palettised PNG and the palette index of the object (DAVIS layout),
+- `BinaryImageMask`: a grey image thresholded at `threshold` (polyp layout, JPEG noise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Union
+
+import cv2
+import numpy as np
+from PIL import Image
+from pycocotools import mask as mask_utils
+
+from sam2_video.errors import DatasetError
+
+
+@dataclass(frozen=True)
+class RleMask:
+    """Compressed COCO RLE: ``{"size": [H, W], "counts": str | bytes}``."""
+
+    rle: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PaletteMask:
+    """Pixels of a palettised (mode P or L) PNG equal to ``value``."""
+
+    path: Path
+    value: int
+
+
+@dataclass(frozen=True)
+class BinaryImageMask:
+    """Pixels of a grey image at or above ``threshold`` (JPEG masks are noisy)."""
+
+    path: Path
+    threshold: int = 128
+
+
+MaskSource = Union[RleMask, PaletteMask, BinaryImageMask]
+
+
+def read_palette_png(path: Path) -> np.ndarray:
+    """Read a palettised / grey PNG as its raw indices, (H, W) uint8."""
+    try:
+        with Image.open(path) as im:
+            if im.mode not in ("P", "L"):
+                raise DatasetError(
+                    f"{path}: annotation PNG has mode {im.mode}, expected a palettised (P) or grey (L) "
+                    "PNG whose values are object ids; convert it with PIL `.convert('P')` or re-export"
+                )
+            return np.asarray(im, dtype=np.uint8)
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: annotation file not found; restore it or drop the frame") from None
+
+
+def read_grey(path: Path) -> np.ndarray:
+    """Read an image file as (H, W) uint8 grey with OpenCV."""
+    arr = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if arr is None:
+        raise DatasetError(f"{path}: cannot read mask image (missing or corrupt); restore the file")
+    return arr
+
+
+def decode_sources(sources: Mapping[int, MaskSource], hw: tuple[int, int]) -> dict[int, np.ndarray]:
+    """Decode ``track id -> source`` into ``track id -> (H, W) bool``; a file shared by several
+    objects is read once. Raises DatasetError when a decoded mask is not ``hw``."""
+    files: dict[Path, np.ndarray] = {}
+    out: dict[int, np.ndarray] = {}
+    for tid, src in sources.items():
+        if isinstance(src, RleMask):
+            m = mask_utils.decode(dict(src.rle)).astype(bool)
+            where = f"RLE of track {tid}"
+        elif isinstance(src, PaletteMask):
+            if src.path not in files:
+                files[src.path] = read_palette_png(src.path)
+            m = files[src.path] == src.value
+            where = str(src.path)
+        elif isinstance(src, BinaryImageMask):
+            if src.path not in files:
+                files[src.path] = read_grey(src.path)
+            m = files[src.path] >= src.threshold
+            where = str(src.path)
+        else:  # pragma: no cover - programming error
+            raise TypeError(f"unknown mask source {type(src).__name__}")
+        if m.shape != tuple(hw):
+            raise DatasetError(
+                f"{where}: mask size {list(m.shape)} differs from the frame size {list(hw)}; "
+                "masks must be stored at the image resolution"
+            )
+        out[tid] = m
+    return out

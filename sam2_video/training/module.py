@@ -1,0 +1,122 @@
+"""LightningModule: SAM2's video model trained over clips exactly as Meta's ``SAM2Train``."""
+
+from __future__ import annotations
+
+import ast
+import random
+from functools import partial
+from typing import Callable, Mapping, Optional
+
+import lightning as L
+import numpy as np
+import torch
+from loguru import logger
+
+from sam2_video.data.batch import ClipBatch
+from sam2_video.errors import TrainingDivergedError
+from sam2_video.model.sam2_train import FirstFramePrompts, SAM2VideoTrainer
+from sam2_video.training.losses import CORE_LOSS_KEY, SAM2VideoLoss
+from sam2_video.training.optim import LRSchedule, param_groups
+from sam2_video.training.val_metrics import ClipMetricAccumulator
+
+
+class SAM2VideoModule(L.LightningModule):
+    """Wraps ``SAM2VideoTrainer`` with a loss, an optimiser and clip-level validation metrics."""
+
+    def __init__(
+        self,
+        model: SAM2VideoTrainer,
+        loss: SAM2VideoLoss,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: LRSchedule,
+        weight_decay: float = 0.1,
+        lr: float = 1e-4,
+        lr_multipliers: Optional[Mapping[str, float]] = None,
+        val_prompt_kind: str = "mask",
+        val_threshold: float = 0.5,
+        val_score_first_last: bool = False,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.loss = loss
+        self.optimizer_factory = optimizer
+        self.scheduler = scheduler
+        self.weight_decay = weight_decay
+        self.lr = lr
+        self.lr_multipliers = dict(lr_multipliers or {})
+        self.val_prompt_kind = val_prompt_kind
+        self.val_threshold = val_threshold
+        self.val_metrics = ClipMetricAccumulator(score_first_last=val_score_first_last)
+
+    # ---------------------------------------------------------------- forward / steps
+    def forward(self, batch: ClipBatch, prompt_kind: Optional[str] = None) -> list[dict]:
+        """Run SAM2 over the clips of ``batch``; returns Meta's per-frame output dicts."""
+        prompts = FirstFramePrompts(batch.point_coords, batch.point_labels, batch.boxes)
+        return self.model(batch.to_sam2(), prompts, prompt_kind=prompt_kind)
+
+    def training_step(self, batch: ClipBatch, batch_idx: int) -> torch.Tensor:
+        outs = self(batch)
+        losses = self.loss(outs, batch.masks)
+        total = losses[CORE_LOSS_KEY]
+        if not torch.isfinite(total):
+            raise TrainingDivergedError(
+                f"non-finite loss {total.item()} at global step {self.global_step} on clip(s) "
+                f"{', '.join(batch.clip_ids)}; last good checkpoint kept; lower optim.lr or check the clip's masks"
+            )
+        bs = len(batch.clip_ids)
+        for key, value in losses.items():
+            name = "train/loss" if key == CORE_LOSS_KEY else f"train/{key}"
+            self.log(name, value.detach(), batch_size=bs, prog_bar=key == CORE_LOSS_KEY)
+        return total
+
+    def validation_step(self, batch: ClipBatch, batch_idx: int) -> None:
+        outs = self(batch, prompt_kind=self.val_prompt_kind)
+        losses = self.loss(outs, batch.masks)
+        self.log("val/loss", losses[CORE_LOSS_KEY], batch_size=len(batch.clip_ids), sync_dist=True)
+        logits = torch.stack([o["pred_masks_high_res"][:, 0] for o in outs])  # (T, O, H, W)
+        prob_logit = float(np.log(self.val_threshold / (1 - self.val_threshold)))
+        pred = (logits > prob_logit).cpu().numpy()
+        self.val_metrics.update(pred, batch.masks.cpu().numpy(), batch.obj_to_clip.cpu().numpy(),
+                                batch.category_ids.cpu().numpy(), batch.clip_ids)
+
+    def on_validation_epoch_start(self) -> None:
+        self.val_metrics.reset()
+
+    def on_validation_epoch_end(self) -> None:
+        summary = self.val_metrics.compute()
+        for key, value in summary.items():
+            self.log(f"val/{key}", value, sync_dist=True, prog_bar=key == "jf")
+
+    # ---------------------------------------------------------------- optimisation
+    def configure_optimizers(self):
+        groups = param_groups(self.model, self.lr, self.weight_decay, self.lr_multipliers)
+        if not groups:
+            raise RuntimeError("no trainable parameters: check model.trainable_modules")
+        for g in groups:
+            g.pop("param_names")
+        optimizer = self.optimizer_factory(groups)
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        sched = torch.optim.lr_scheduler.LambdaLR(optimizer, partial(self.scheduler.factor, total_steps=total))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    # ---------------------------------------------------------------- exact resume
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Store every RNG that drives training so a resumed run continues identically."""
+        np_state = np.random.get_state()
+        checkpoint["sam2_video_rng"] = {
+            "torch": torch.get_rng_state(),
+            "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+            "python": repr(random.getstate()),
+            "model_rng": repr(self.model.rng.bit_generator.state),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        state = checkpoint.get("sam2_video_rng")
+        if state is None:
+            logger.warning("checkpoint has no RNG state; the resumed run will not be bit-identical")
+            return
+        torch.set_rng_state(state["torch"])
+        np_state = state["numpy"]
+        np.random.set_state((np_state[0], np_state[1].numpy().astype(np.uint32), *np_state[2:]))
+        random.setstate(ast.literal_eval(state["python"]))
+        self.model.rng.bit_generator.state = ast.literal_eval(state["model_rng"])

@@ -1,0 +1,102 @@
+"""``train(cfg)``: the whole training job, driven by the composed Hydra config."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from loguru import logger
+from omegaconf import DictConfig, OmegaConf
+
+from sam2_video.atomic import write_json, write_text
+from sam2_video.errors import ConfigError
+from sam2_video.model.builder import build_sam2_model
+from sam2_video.model.checkpoint import load_into, save_official
+from sam2_video.training.module import SAM2VideoModule
+from sam2_video.training.run_setup import build_callbacks, build_loggers, resolve_ckpt_path, setup_logging
+
+
+def build_module(cfg: DictConfig) -> SAM2VideoModule:
+    """The LightningModule for ``cfg`` (model, loss, optimiser settings, validation prompts)."""
+    return SAM2VideoModule(
+        model=build_sam2_model(cfg.model),
+        loss=instantiate(cfg.loss),
+        optimizer=instantiate(cfg.optim.optimizer),
+        scheduler=instantiate(cfg.optim.scheduler),
+        weight_decay=cfg.optim.weight_decay,
+        lr=cfg.optim.lr,
+        lr_multipliers=OmegaConf.to_container(cfg.optim.lr_multipliers) if cfg.optim.lr_multipliers else {},
+        val_prompt_kind=cfg.eval.prompt_type,
+        val_threshold=cfg.eval.threshold,
+        val_score_first_last=cfg.eval.score_first_last,
+    )
+
+
+def _metrics(trainer: L.Trainer, prefix: str = "val/") -> dict[str, float]:
+    return {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(prefix)}
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Train, validate, export and (optionally) evaluate; returns the metrics written to metrics.json."""
+    validate_config(cfg)
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    setup_logging(out / "train.log", cfg.log_level)
+    write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    L.seed_everything(cfg.seed, workers=True)
+    if cfg.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+    datamodule = instantiate(cfg.data)
+    module = build_module(cfg)
+    module.model.rng = np.random.default_rng(cfg.seed)  # prompt-kind draws, reproducible per seed
+    callbacks = build_callbacks(cfg)
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=build_loggers(cfg) or False)
+    ckpt_path = resolve_ckpt_path(cfg.ckpt_path, out)
+
+    result: dict[str, Any] = {"output_dir": str(out), "variant": cfg.model.variant}
+    if cfg.get("validate_before_training") and ckpt_path is None:
+        trainer.validate(module, datamodule=datamodule, verbose=False)
+        result["before"] = _metrics(trainer)
+        logger.info(f"Validation before training: {result['before']}")
+
+    started = time.time()
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    result["train_seconds"] = round(time.time() - started, 1)
+    result["global_step"] = int(trainer.global_step)
+    result["final"] = _metrics(trainer)
+    result["train_loss"] = float(trainer.callback_metrics.get("train/loss", float("nan")))
+
+    ckpt_cb = trainer.checkpoint_callback
+    best = getattr(ckpt_cb, "best_model_path", "") or ""
+    last = Path(cfg.callbacks.model_checkpoint.dirpath) / "last.ckpt"
+    result["best_checkpoint"] = best or None
+    result["last_checkpoint"] = str(last) if last.exists() else None
+    if best:
+        result["best"] = {cfg.callbacks.monitor: float(ckpt_cb.best_model_score)}
+        load_into(module.model, best, cfg.model.variant)  # evaluate / export the best weights
+    if trainer.is_global_zero:
+        if cfg.export_official:
+            result["official_weights"] = str(save_official(module.model, out / "checkpoints" / "model_official.pt"))
+        if cfg.evaluate_after_training:
+            from sam2_video.eval.evaluate import evaluate_model
+
+            result["eval"] = evaluate_model(cfg, module.model, datamodule, out / "eval")
+        write_json(out / "metrics.json", result)
+        logger.info(f"Resolved config: {out / 'config.yaml'}")
+        logger.info(f"Checkpoints:     {out / 'checkpoints'} (best: {best or 'none'})")
+        logger.info(f"Metrics:         {out / 'metrics.json'}")
+    return result
+
+
+def validate_config(cfg: DictConfig) -> None:
+    """Fail fast on values that would only break deep inside Lightning."""
+    if cfg.eval.prompt_type not in ("point", "box", "mask"):
+        raise ConfigError(f"eval.prompt_type={cfg.eval.prompt_type!r}: use point, box or mask")
+    if not 0.0 < float(cfg.eval.threshold) < 1.0:
+        raise ConfigError(f"eval.threshold={cfg.eval.threshold}: a probability in (0, 1), e.g. 0.5")
