@@ -87,6 +87,7 @@ def convert_cholecseg8k(
     *,
     val_videos: str | Sequence[str] | None = None,
     drop_background: bool = False,
+    all_categories: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Convert a CholecSeg8k tree; ``val_videos`` takes clip ids, ``videoXX`` names or numbers."""
     input_dir = Path(input_dir)
@@ -97,4 +98,5 @@ def convert_cholecseg8k(
     videos = [load_clip(c, frozenset(categories)) for c in sorted(clips, key=lambda p: natural_key(p.name))]
     info = {"description": "CholecSeg8k converted by sam2_video.convert.cholecseg8k (watershed masks)"}
     return convert_videos(videos, categories, output_file, image_root,
-                          val_videos=parse_video_list(val_videos), info=info, source=str(input_dir))
+                          val_videos=parse_video_list(val_videos), info=info, source=str(input_dir),
+                          all_categories=all_categories)

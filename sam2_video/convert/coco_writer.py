@@ -89,15 +89,22 @@ class CocoBuilder:
         })
         return True
 
-    def dataset(self, video_ids: Collection[str] | None = None) -> dict[str, Any]:
-        """The COCO clip dict, restricted to ``video_ids`` when given."""
+    def dataset(self, video_ids: Collection[str] | None = None, all_categories: bool = False) -> dict[str, Any]:
+        """The COCO clip dict, restricted to ``video_ids`` when given.
+
+        Categories keep their fixed ids; only those with an annotation in this output are listed
+        unless ``all_categories`` (the clip loader rejects categories without annotations).
+        """
         keep = set(self.videos if video_ids is None else video_ids)
         images = [im for im in self.images if im["video_id"] in keep]
         image_ids = {im["id"] for im in images}
+        annotations = [a for a in self.annotations if a["image_id"] in image_ids]
+        used = {a["category_id"] for a in annotations}
         out: dict[str, Any] = {
-            "categories": [{"id": cid, "name": name} for cid, name in self.categories.items()],
+            "categories": [{"id": cid, "name": name} for cid, name in self.categories.items()
+                           if all_categories or cid in used],
             "images": images,
-            "annotations": [a for a in self.annotations if a["image_id"] in image_ids],
+            "annotations": annotations,
             "videos": [{"id": v, "name": v} for v in self.videos if v in keep],
         }
         if self.info:
@@ -144,8 +151,8 @@ def split_paths(output_file: Path) -> tuple[Path, Path]:
             output_file.with_name(f"{output_file.stem}_val{output_file.suffix}"))
 
 
-def write_outputs(builder: CocoBuilder, output_file: Path,
-                  val_videos: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
+def write_outputs(builder: CocoBuilder, output_file: Path, val_videos: Collection[str] | None = None,
+                  all_categories: bool = False) -> dict[str, dict[str, Any]]:
     """Write the JSON(s) atomically and log their summaries; returns {path: summary}.
 
     Without ``val_videos`` one file is written; with it ``<stem>_train`` and ``<stem>_val``.
@@ -157,7 +164,7 @@ def write_outputs(builder: CocoBuilder, output_file: Path,
         targets = {train_path: [v for v in builder.videos if v not in val_videos],
                    val_path: [v for v in builder.videos if v in val_videos]}
     summaries: dict[str, dict[str, Any]] = {}
-    datasets = {path: builder.dataset(videos) for path, videos in targets.items()}
+    datasets = {path: builder.dataset(videos, all_categories) for path, videos in targets.items()}
     for path, dataset in datasets.items():
         write_json(path, dataset)
         summaries[str(path)] = summary = summarize(dataset)

@@ -12,7 +12,7 @@ from loguru import logger
 from sam2_video.convert import endovis17, endovis18
 from sam2_video.convert.pipeline import convert_videos
 from sam2_video.convert.raw_io import find_dirs
-from sam2_video.convert.split import parse_video_list
+from sam2_video.convert.split import parse_video_list, present_only
 from sam2_video.errors import ConfigError, DatasetError
 
 SPLITS_2018 = {"standard": list(endovis18.VAL_SEQUENCES)}
@@ -56,6 +56,7 @@ def convert_endovis(
     labels_json: str | os.PathLike | None = None,
     type_labels_dir: str = "instrument_labels",
     drop_background: bool = False,
+    all_categories: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Convert an EndoVis 2017 or 2018 tree; returns {written json: summary}.
 
@@ -79,10 +80,13 @@ def convert_endovis(
             input_dir, task, Path(labels_json) if labels_json is not None else None,
             type_labels_dir, drop_background,
         )
+    if split is not None and tokens is not None:
+        tokens = present_only(tokens, {v.video_id: v.aliases for v in videos}, split)
     box = None
     if crop or crop_box is not None:
         box = tuple(crop_box) if crop_box is not None else endovis17.CROP_BOX
     info = {"description": f"EndoVis {year} ({task}) converted by sam2_video.convert.endovis",
             "crop_box_y0_y1_x0_x1": list(box) if box else None}
     return convert_videos(videos, categories, output_file, image_root, crop_box=box,
-                          val_videos=tokens, info=info, source=str(input_dir))
+                          val_videos=tokens, info=info, source=str(input_dir),
+                          all_categories=all_categories)

@@ -95,11 +95,13 @@ def convert_videos(
     val_videos: Sequence[str] | None = None,
     info: Mapping[str, Any] | None = None,
     source: str = "",
+    all_categories: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Convert ``videos`` and write the COCO clip JSON(s); returns {json path: summary}.
 
     Frames go to ``<image_root>/<video_id>/<order:05d><ext>`` (copied byte for byte, or cropped
-    and saved as PNG). Nothing is written unless every frame converts.
+    and saved as PNG). Nothing is written unless every frame converts. Only categories with an
+    annotation are listed in each JSON unless ``all_categories``.
     """
     output_file = Path(output_file)
     if output_file.is_dir():
@@ -158,6 +160,6 @@ def convert_videos(
                     builder.add_annotation(image_id, obj.category_id, obj.track_id, mask, obj.source)
                 bar.update(1)
         stage.commit()
-    summaries = write_outputs(builder, output_file, val)
+    summaries = write_outputs(builder, output_file, val, all_categories)
     logger.info("wrote {}", ", ".join(summaries))
     return summaries

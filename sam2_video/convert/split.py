@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from loguru import logger
+
 from sam2_video.errors import ConfigError
 
 
@@ -18,6 +20,27 @@ def parse_video_list(text: str | Sequence[str] | None) -> list[str] | None:
     return tokens
 
 
+def _names(aliases: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    return {vid: {vid, *map(str, extra)} for vid, extra in aliases.items()}
+
+
+def _norm(token: str) -> str:
+    return str(int(token)) if token.isdigit() else token
+
+
+def present_only(tokens: Sequence[str], aliases: Mapping[str, Iterable[str]], split: str) -> list[str]:
+    """For a predefined split: drop (with a warning) validation videos that were not converted."""
+    names = _names(aliases)
+    kept = [t for t in tokens if any(_norm(t) in keys for keys in names.values())]
+    if len(kept) < len(tokens):
+        logger.warning("split {}: validation videos {} are not in the input; using {}",
+                       split, [t for t in tokens if t not in kept], kept)
+    if not kept:
+        raise ConfigError(f"split {split}: none of its validation videos {list(tokens)} is in the input: "
+                          "use --val-videos or convert the full dataset")
+    return kept
+
+
 def resolve_val_videos(tokens: Iterable[str] | None, aliases: Mapping[str, Iterable[str]]) -> set[str] | None:
     """Video ids selected by ``tokens``; each token must match an id or one of its aliases.
 
@@ -26,10 +49,9 @@ def resolve_val_videos(tokens: Iterable[str] | None, aliases: Mapping[str, Itera
     """
     if tokens is None:
         return None
-    names = {vid: {vid, *map(str, extra)} for vid, extra in aliases.items()}
+    names = _names(aliases)
     chosen: set[str] = set()
-    for token in tokens:
-        token = str(int(token)) if token.isdigit() else token
+    for token in map(_norm, tokens):
         hits = {vid for vid, keys in names.items() if token in keys}
         if not hits:
             known = ", ".join(list(aliases)[:12]) + (", ..." if len(aliases) > 12 else "")

@@ -124,6 +124,7 @@ def convert_video_folder(
     videos_file: str | os.PathLike | None = None,
     threshold: int = 128,
     val_videos: str | Sequence[str] | None = None,
+    all_categories: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Convert a DAVIS (``layout="davis"``) or polyp (``layout="polyp"``) tree.
 
@@ -146,4 +147,5 @@ def convert_video_folder(
         raise ConfigError(f"--layout {layout} is unknown: use davis or polyp")
     info = {"description": f"{layout} folder converted by sam2_video.convert.video_folder"}
     return convert_videos(videos, categories, output_file, image_root,
-                          val_videos=parse_video_list(val_videos), info=info, source=str(input_dir))
+                          val_videos=parse_video_list(val_videos), info=info, source=str(input_dir),
+                          all_categories=all_categories)

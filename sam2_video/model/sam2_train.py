@@ -58,10 +58,13 @@ class SAM2VideoTrainer(SAM2Train):
             self._first_frame_prompts = None
             self._forced_prompt_kind = None
 
-    def _decide_kind(self, prob_pt: float, prob_box: float) -> tuple[bool, Optional[bool]]:
+    def _decide_kind(self, prob_pt: float) -> tuple[bool, Optional[bool]]:
+        # The draw is made even when the kind is forced, so that forced and sampled runs
+        # consume ``self.rng`` identically (and match Meta's sequence of draws).
+        sampled = bool(self.rng.random() < prob_pt)
         forced = getattr(self, "_forced_prompt_kind", None)
         if forced is None:
-            return bool(self.rng.random() < prob_pt), None
+            return sampled, None
         return forced in ("point", "box"), forced == "box"
 
     def prepare_prompt_inputs(self, backbone_out, input, start_frame_idx=0):
@@ -79,7 +82,7 @@ class SAM2VideoTrainer(SAM2Train):
         rand_init = getattr(self, f"rand_init_cond_frames_for_{mode}")
         if num_frames == 1:
             prob_pt, num_to_correct, num_init = 1.0, 1, 1
-        use_pt_input, forced_box = self._decide_kind(prob_pt, prob_box)
+        use_pt_input, forced_box = self._decide_kind(prob_pt)
         if rand_init and num_init > 1:
             num_init = self.rng.integers(1, num_init, endpoint=True)
         if use_pt_input and rand_to_correct and num_to_correct > num_init:
@@ -102,7 +105,8 @@ class SAM2VideoTrainer(SAM2Train):
             if not use_pt_input:
                 backbone_out["mask_inputs_per_frame"][t] = gt_masks_per_frame[t]
                 continue
-            use_box = forced_box if forced_box is not None else bool(self.rng.random() < prob_box)
+            sampled_box = bool(self.rng.random() < prob_box)
+            use_box = sampled_box if forced_box is None else forced_box
             if t == start_frame_idx and prompts is not None:
                 point_inputs = prompts.as_point_inputs("box" if use_box else "point")
             elif use_box:

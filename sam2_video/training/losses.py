@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from training.loss_fns import dice_loss, iou_loss, sigmoid_focal_loss
 
+from sam2_video.errors import ConfigError
+
 CORE_LOSS_KEY = "core_loss"
 LOSS_TERMS = ("loss_mask", "loss_dice", "loss_iou", "loss_class", "loss_bce", "loss_temporal")
 
@@ -40,7 +42,7 @@ class SAM2VideoLoss(nn.Module):
         super().__init__()
         unknown = set(weight_dict) - set(LOSS_TERMS)
         if unknown:
-            raise ValueError(f"loss.weight_dict: unknown terms {sorted(unknown)}; valid: {LOSS_TERMS}")
+            raise ConfigError(f"loss.weight_dict: unknown terms {sorted(unknown)}; valid: {LOSS_TERMS}")
         self.weight_dict = {k: float(weight_dict.get(k, 0.0)) for k in LOSS_TERMS}
         self.focal_alpha = focal_alpha
         self.focal_gamma = focal_gamma

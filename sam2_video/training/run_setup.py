@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from hydra.utils import instantiate
 from loguru import logger
 from omegaconf import DictConfig
 
+from sam2_video.config import build
 from sam2_video.errors import ConfigError
 
 
@@ -22,7 +22,7 @@ def setup_logging(log_file: Path, level: str = "INFO") -> None:
 
 def build_callbacks(cfg: DictConfig) -> list:
     """Instantiate every node of ``cfg.callbacks`` that has a ``_target_``."""
-    return [instantiate(node) for node in cfg.callbacks.values() if isinstance(node, DictConfig) and "_target_" in node]
+    return [build(node) for node in cfg.callbacks.values() if isinstance(node, DictConfig) and "_target_" in node]
 
 
 def build_loggers(cfg: DictConfig) -> list:
@@ -34,7 +34,7 @@ def build_loggers(cfg: DictConfig) -> list:
         import os
 
         os.environ.setdefault("WANDB_MODE", "offline")
-    return [instantiate(node) for node in nodes.values() if isinstance(node, DictConfig) and "_target_" in node]
+    return [build(node) for node in nodes.values() if isinstance(node, DictConfig) and "_target_" in node]
 
 
 def resolve_ckpt_path(ckpt_path: Optional[str], output_dir: Path) -> Optional[str]:

@@ -9,11 +9,11 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from hydra.utils import instantiate
 from loguru import logger
 from omegaconf import DictConfig, OmegaConf
 
 from sam2_video.atomic import write_json, write_text
+from sam2_video.config import build
 from sam2_video.errors import ConfigError
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.model.checkpoint import load_into, save_official
@@ -25,9 +25,9 @@ def build_module(cfg: DictConfig) -> SAM2VideoModule:
     """The LightningModule for ``cfg`` (model, loss, optimiser settings, validation prompts)."""
     return SAM2VideoModule(
         model=build_sam2_model(cfg.model),
-        loss=instantiate(cfg.loss),
-        optimizer=instantiate(cfg.optim.optimizer),
-        scheduler=instantiate(cfg.optim.scheduler),
+        loss=build(cfg.loss),
+        optimizer=build(cfg.optim.optimizer),
+        scheduler=build(cfg.optim.scheduler),
         weight_decay=cfg.optim.weight_decay,
         lr=cfg.optim.lr,
         lr_multipliers=OmegaConf.to_container(cfg.optim.lr_multipliers) if cfg.optim.lr_multipliers else {},
@@ -52,11 +52,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if cfg.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
-    datamodule = instantiate(cfg.data)
+    datamodule = build(cfg.data)
     module = build_module(cfg)
     module.model.rng = np.random.default_rng(cfg.seed)  # prompt-kind draws, reproducible per seed
     callbacks = build_callbacks(cfg)
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=build_loggers(cfg) or False)
+    trainer: L.Trainer = build(cfg.trainer, callbacks=callbacks, logger=build_loggers(cfg) or False)
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, out)
 
     result: dict[str, Any] = {"output_dir": str(out), "variant": cfg.model.variant}

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from sam2_video.eval.metrics import boundary_f_measure, dice_coefficient, region_similarity
+from sam2_video.eval.metrics import boundary_f_measure, dice, region_similarity
 
 
 class ClipMetricAccumulator:
@@ -37,7 +37,7 @@ class ClipMetricAccumulator:
                 j = region_similarity(p, g)
                 store["j"].append(j)
                 store["f"].append(boundary_f_measure(p, g))
-                store["dice"].append(dice_coefficient(p, g))
+                store["dice"].append(dice(p, g))
 
     def compute(self) -> dict[str, float]:
         """Return ``jf``, ``j``, ``f``, ``dice``, ``iou``, ``j_recall`` (0 when nothing was scored)."""
@@ -46,6 +46,6 @@ class ClipMetricAccumulator:
             return {"jf": 0.0, "j": 0.0, "f": 0.0, "dice": 0.0, "iou": 0.0, "j_recall": 0.0}
         j = float(np.mean([np.mean(o["j"]) for o in objs]))
         f = float(np.mean([np.mean(o["f"]) for o in objs]))
-        dice = float(np.mean([np.mean(o["dice"]) for o in objs]))
+        dice_mean = float(np.mean([np.mean(o["dice"]) for o in objs]))
         recall = float(np.mean([np.mean(np.asarray(o["j"]) > 0.5) for o in objs]))
-        return {"jf": (j + f) / 2, "j": j, "f": f, "dice": dice, "iou": j, "j_recall": recall}
+        return {"jf": (j + f) / 2, "j": j, "f": f, "dice": dice_mean, "iou": j, "j_recall": recall}
