@@ -132,7 +132,7 @@ def convert_video_folder(
     videos (e.g. ``ImageSets/2017/train.txt``); ``threshold``: polyp mask grey level >= which a
     pixel is foreground; ``subset``: polyp ``<split>`` folder (auto when there is exactly one).
     """
-    input_dir = Path(input_dir)
+    input_dir = require_dir(Path(input_dir), "fix --input-dir")
     names = None
     if videos_file is not None:
         path = require_file(Path(videos_file), "fix --videos-file")

@@ -26,6 +26,21 @@ VOID = 255
 _CACHE: dict[tuple, VideoIndex] = {}
 
 
+def davis_palette() -> list[int]:
+    """The 256-colour PASCAL VOC / DAVIS palette as a flat [r, g, b, ...] list."""
+    pal = []
+    for i in range(256):
+        r = g = b = 0
+        c = i
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        pal += [r, g, b]
+    return pal
+
+
 def _resolve_dirs(root: Path, resolution: str | None) -> tuple[Path, Path]:
     img, ann = root / "JPEGImages", root / "Annotations"
     if not img.is_dir() or not ann.is_dir():

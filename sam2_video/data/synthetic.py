@@ -31,23 +31,9 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 from sam2_video.atomic import write_json
+from sam2_video.data.davis import davis_palette
 from sam2_video.data.synthetic_scene import CATEGORIES, render_video
 from sam2_video.errors import ConfigError
-
-
-def davis_palette() -> list[int]:
-    """The 256-colour PASCAL VOC / DAVIS palette as a flat [r, g, b, ...] list."""
-    pal = []
-    for i in range(256):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        pal += [r, g, b]
-    return pal
 
 
 @dataclass

@@ -7,7 +7,7 @@ import numpy as np
 
 from sam2_video.data.clip_dataset import ClipItem
 from sam2_video.data.normalize import denormalize_frames
-from sam2_video.data.synthetic import davis_palette
+from sam2_video.data.davis import davis_palette
 
 _PALETTE = np.array(davis_palette(), dtype=np.uint8).reshape(256, 3)
 

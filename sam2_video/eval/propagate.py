@@ -23,35 +23,17 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping, Optional
+from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from sam2.modeling.sam2_base import SAM2Base
 
-from sam2_video.eval.prompting import Prompt
+from sam2_video.eval.geometry import FrameGeometry
+from sam2_video.eval.prompting import FramePrompt
 
-IMG_MEAN = (0.485, 0.456, 0.406)
-IMG_STD = (0.229, 0.224, 0.225)
-
-
-def preprocess_frame(image: np.ndarray, image_size: int) -> torch.Tensor:
-    """(H, W, 3) uint8 RGB -> (3, S, S) float32 normalised, exactly as Meta's ``load_video_frames``."""
-    resized = np.array(Image.fromarray(image).resize((image_size, image_size)))
-    t = torch.from_numpy(resized / 255.0).permute(2, 0, 1).float()
-    t -= torch.tensor(IMG_MEAN, dtype=torch.float32)[:, None, None]
-    t /= torch.tensor(IMG_STD, dtype=torch.float32)[:, None, None]
-    return t
-
-
-def logits_to_video_res(low_res: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """(O, 1, h, w) low-res logits -> (O, H, W) float32 logits, bilinear like Meta's predictor."""
-    if low_res.shape[-2:] != (height, width):
-        low_res = F.interpolate(low_res.float(), size=(height, width), mode="bilinear", align_corners=False)
-    return low_res[:, 0].float()
-
+PromptSource = Callable[[int], Mapping[int, FramePrompt]]
 
 @dataclass
 class FrameOutput:
@@ -91,28 +73,21 @@ class StreamingPropagator:
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     # ---- prompt encoding (as Meta's add_new_points_or_box / add_new_mask) ----
-    def _point_inputs(self, prompts: list[Prompt], hw: tuple[int, int]) -> dict[str, torch.Tensor]:
+    def _point_inputs(self, prompts: list[FramePrompt], geo: FrameGeometry) -> dict[str, torch.Tensor]:
         coords, labels = [], []
         for p in prompts:
             pts = np.zeros((0, 2), np.float32) if p.points is None else p.points.astype(np.float32)
             lab = np.zeros((0,), np.int32) if p.labels is None else p.labels.astype(np.int32)
-            if p.kind == "box":
+            if p.kind == "box":  # a box is two points with labels 2 / 3, before any clicks
                 pts = np.concatenate([p.box.reshape(2, 2).astype(np.float32), pts])
                 lab = np.concatenate([np.array([2, 3], np.int32), lab])
-            coords.append(torch.from_numpy(pts))
+            coords.append(geo.points(pts))
             labels.append(torch.from_numpy(lab))
-        c = torch.stack(coords) / torch.tensor([hw[1], hw[0]]) * self.image_size  # (B, P, 2)
-        return {"point_coords": c.to(self.device), "point_labels": torch.stack(labels).to(self.device)}
+        return {"point_coords": torch.stack(coords).to(self.device),  # (B, P, 2) model pixels
+                "point_labels": torch.stack(labels).to(self.device)}  # (B, P) int32
 
-    def _mask_inputs(self, prompts: list[Prompt]) -> torch.Tensor:
-        out = []
-        for p in prompts:
-            m = torch.from_numpy(np.ascontiguousarray(p.mask, dtype=bool))[None, None].float().to(self.device)
-            if m.shape[-2:] != (self.image_size, self.image_size):
-                m = F.interpolate(m, size=(self.image_size,) * 2, mode="bilinear", align_corners=False, antialias=True)
-                m = (m >= 0.5).float()
-            out.append(m)
-        return torch.cat(out)  # (B, 1, S, S)
+    def _mask_inputs(self, prompts: list[FramePrompt], geo: FrameGeometry) -> torch.Tensor:
+        return torch.cat([geo.mask(p.mask) for p in prompts]).to(self.device)  # (B, 1, S, S)
 
     # ---- model steps ----
     def _features(self, backbone_out: dict, batch: int):
@@ -131,8 +106,8 @@ class StreamingPropagator:
             mem = mem.to(self.memory_dtype)
         return {"maskmem_features": mem, "maskmem_pos_enc": [x.expand(mem.shape[0], -1, -1, -1) for x in self._pos_enc]}
 
-    def _prompted_step(self, t: int, group: _Group, prompts: Mapping[int, Prompt], backbone_out: dict,
-                       hw: tuple[int, int], num_frames: int) -> torch.Tensor:
+    def _prompted_step(self, t: int, group: _Group, prompts: Mapping[int, FramePrompt], backbone_out: dict,
+                       geo: FrameGeometry, num_frames: int) -> torch.Tensor:
         """Conditioning frame: SAM on this frame alone, per prompt signature, then encode memory."""
         m = self.model
         order = group.object_ids
@@ -145,8 +120,8 @@ class StreamingPropagator:
         for sig, idx in buckets.items():
             ps = [prompts[order[i]] for i in idx]
             feats, pos, sizes = self._features(backbone_out, len(idx))
-            point_inputs = self._point_inputs(ps, hw) if sig[0] != "mask" else None
-            mask_inputs = self._mask_inputs(ps) if sig[0] == "mask" else None
+            point_inputs = self._point_inputs(ps, geo) if sig[0] != "mask" else None
+            mask_inputs = self._mask_inputs(ps, geo) if sig[0] == "mask" else None
             _, sam_out, _, _ = m._track_step(t, True, feats, pos, sizes, point_inputs, mask_inputs,
                                              group.memory, num_frames, False, None)
             _, _, _, low_res, _, obj_ptr, obj_score = sam_out
@@ -176,18 +151,19 @@ class StreamingPropagator:
 
     @torch.inference_mode()
     def propagate(self, num_frames: int, load_frame: Callable[[int], np.ndarray],
-                  prompts: Mapping[int, Mapping[int, Prompt]], video_hw: tuple[int, int]) -> Iterator[FrameOutput]:
+                  schedule: Mapping[int, Sequence[int]], prompts_at: PromptSource,
+                  geo: FrameGeometry) -> Iterator[FrameOutput]:
         """Yield a :class:`FrameOutput` for every frame 0..T-1.
 
-        ``prompts``: frame -> {object id: Prompt}; an object's first prompt frame starts its
-        track; a frame prompting one object of a group must prompt all objects of that group.
-        ``load_frame(t)`` returns (H, W, 3) uint8 RGB, called once per frame, only from the
-        first prompted frame on.
+        ``schedule``: frame -> object ids prompted there; an object's first prompt frame starts
+        its track, and objects starting together form a group that must be prompted together.
+        ``prompts_at(t)`` builds the prompts of frame t (called only for scheduled frames);
+        ``load_frame(t)`` returns (H, W, 3) uint8 RGB, once per frame, from the first prompt on.
         """
         groups: dict[int, _Group] = {}
         seen: set[int] = set()
-        for t in sorted(prompts):
-            new = [o for o in prompts[t] if o not in seen]
+        for t in sorted(schedule):
+            new = [o for o in schedule[t] if o not in seen]
             if new:
                 groups[t] = _Group(object_ids=new, start=t)
                 seen.update(new)
@@ -197,19 +173,24 @@ class StreamingPropagator:
             if not active:
                 yield FrameOutput(t, [], None)
                 continue
-            image = preprocess_frame(load_frame(t), self.image_size).to(self.device)[None]
-            frame_prompts = prompts.get(t, {})
+            image = geo.image(load_frame(t)).to(self.device)[None]  # (1, 3, S, S)
+            frame_prompts = prompts_at(t) if t in schedule else {}
+            lows, ids = [], []
             with self._autocast():
                 backbone_out = self.model.forward_image(image)
-                lows, ids = [], []
                 for g in active:
                     hit = [o for o in g.object_ids if o in frame_prompts]
                     if hit and len(hit) != len(g.object_ids):
                         missing = sorted(set(g.object_ids) - set(hit))
                         raise ValueError(f"frame {t}: prompts for {hit} but not for {missing} of the same group")
                     if hit:
-                        lows.append(self._prompted_step(t, g, frame_prompts, backbone_out, video_hw, num_frames))
+                        lows.append(self._prompted_step(t, g, frame_prompts, backbone_out, geo, num_frames))
                     else:
                         lows.append(self._tracking_step(t, g, backbone_out, num_frames))
                     ids.extend(g.object_ids)
             yield FrameOutput(t, ids, torch.cat(lows).float(), set(frame_prompts))
+
+
+def static_prompts(prompts: Mapping[int, Mapping[int, FramePrompt]]) -> tuple[dict[int, list[int]], PromptSource]:
+    """(schedule, prompts_at) for prompts known up front: frame -> {object id: prompt}."""
+    return {t: list(p) for t, p in prompts.items()}, lambda t: prompts[t]

@@ -86,3 +86,11 @@ def test_compact_json_and_polygons(raw, tmp_path):
     assert stats["dropped"] == 1
     out = raw.load_json(tmp_path / "out.json")
     assert [a["id"] for a in out["annotations"]] == [1]
+
+
+def test_script(tmp_path, coco, script):
+    main = script("apply_morphological_opening")
+    assert main(["--input-json", str(coco), "--output-json", str(tmp_path / "o.json"), "--kernel-size", "3"]) == 0
+    assert (tmp_path / "o.json").is_file()
+    assert main(["--input-json", str(tmp_path / "nope.json"), "--output-json", str(tmp_path / "p.json")]) == 2
+    assert not (tmp_path / "p.json").exists()

@@ -67,7 +67,7 @@ def test_prompts_from_batch_are_used(debug_model, make_datapoint):
     inside = FirstFramePrompts(torch.tensor([[[20.0, 20.0]], [[40.0, 50.0]], [[60.0, 80.0]]]),
                                torch.ones(3, 1, dtype=torch.int32), torch.zeros(3, 4))
     outside = FirstFramePrompts(torch.full((3, 1, 2), 120.0), torch.ones(3, 1, dtype=torch.int32), torch.zeros(3, 4))
-    key = "multistep_pred_multimasks_high_res"  # step 0 = the prompt alone, before correction clicks
+    key = "multistep_object_score_logits"  # step 0 = the prompt alone (random masks are all "no object")
     a = _run(debug_model, dp, 0, prompts=inside, prompt_kind="point")[0][key][0]
     b = _run(debug_model, dp, 0, prompts=outside, prompt_kind="point")[0][key][0]
     assert not torch.allclose(a, b)
