@@ -19,10 +19,12 @@ $(STAMP): requirements.txt pyproject.toml
 	# torch first (CPU wheel where available), then sam2 WITHOUT build isolation so that its
 	# build does not download a second torch; then the rest, pinned.
 	$(PIP) install torch==2.13.0 torchvision==0.28.0 2>&1 | $(QUIET)
-	$(BIN)/python -c "import torch, torchvision"
 	SAM2_BUILD_CUDA=0 $(PIP) install --no-build-isolation sam2==1.1.0 2>&1 | $(QUIET)
 	$(PIP) install -r requirements.txt 2>&1 | $(QUIET)
 	$(PIP) install --no-deps --no-build-isolation -e . 2>&1 | $(QUIET)
+	# PyPI's torchvision wheel links CUDA torch; with the CPU torch its import raises, and
+	# lightning -> torchmetrics would import it. sam2-video never uses torchvision: drop it there.
+	$(BIN)/python -c "import torchvision" 2>/dev/null || { echo "torchvision cannot load with this torch build: uninstalling it (unused)"; $(PIP) uninstall -y torchvision 2>&1 | $(QUIET); }
 	$(BIN)/python -c "import sam2, training.model.sam2, lightning, hydra, pycocotools, cv2, sam2_video"
 	touch $(STAMP)
 

@@ -130,7 +130,7 @@ class ClipDataModule(L.LightningDataModule):
     def video_index(self, split: str) -> VideoIndex:
         """The whole-video index of ``split`` ("train", "val" or "test"), e.g. for full-video evaluation."""
         if split not in self._indexes:
-            if self.synthetic is not None:
+            if self.synthetic is not None and not self.split_path(split).exists():
                 self.prepare_data()
             self._indexes[split] = load_index(
                 self.format,

@@ -30,9 +30,12 @@ def _compose_data_cfg(yaml_path: Path, overrides: list[str]):
     """The ``data`` node for ``yaml_path`` (see the module docstring)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.config_store import ConfigStore
+    from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf
 
-    import sam2_video  # noqa: F401  (registers resolvers)
+    from sam2_video.config import register_resolvers
+
+    register_resolvers()
 
     raw = OmegaConf.load(yaml_path)
     if "data" in raw and "defaults" not in raw:  # a saved full config
@@ -41,6 +44,7 @@ def _compose_data_cfg(yaml_path: Path, overrides: list[str]):
     group_dir = yaml_path.resolve().parent
     config_dir = group_dir.parent
     name = yaml_path.stem
+    GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
         if (config_dir / "config.yaml").exists():
             cfg = compose("config", overrides=[f"{group_dir.name}={name}", *overrides])
@@ -124,9 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sets = {"json": (index, lambda: ClipDataset(index, image_size=args.image_size,
                                                         clip_length=args.clip_length, short_video="skip"))}
         else:
-            from hydra.utils import instantiate
+            from sam2_video.config import build
 
-            dm = instantiate(_compose_data_cfg(path, list(args.overrides)))
+            dm = build(_compose_data_cfg(path, list(args.overrides)))
             dm.prepare_data()
             sets = {}
             for s in splits:

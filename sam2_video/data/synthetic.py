@@ -101,10 +101,10 @@ def _coco_entries(vid: str, labels: np.ndarray, cats: dict[int, int], ids: dict[
 
 
 def generate(spec: SyntheticSpec, out: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Render ``spec`` into ``out`` atomically; an existing ``out`` is an error unless ``overwrite``."""
+    """Render ``spec`` into ``out`` atomically; a non-empty ``out`` is an error unless ``overwrite``."""
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise ConfigError(f"{out} already exists; pass --overwrite or choose another --out")
+    if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"{out} already exists and is not empty; pass --overwrite or choose another --out")
     start = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -151,6 +151,23 @@ def generate(spec: SyntheticSpec, out: str | os.PathLike, overwrite: bool = Fals
         f"({time.perf_counter() - start:.1f}s)"
     )
     return out
+
+
+def generate_dataset(
+    out: str | os.PathLike,
+    *,
+    num_videos: int = 12,
+    num_frames: int = 24,
+    size: Sequence[int] = (128, 128),
+    seed: int = 0,
+    num_objects: int = 3,
+    val_fraction: float = 0.25,
+    overwrite: bool = False,
+) -> Path:
+    """Keyword form of ``SyntheticSpec(...).generate(out)`` (an existing empty ``out`` is fine)."""
+    spec = SyntheticSpec(num_videos=num_videos, num_frames=num_frames, size=size, seed=seed,
+                         num_objects=num_objects, val_fraction=val_fraction)
+    return generate(spec, out, overwrite=overwrite)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

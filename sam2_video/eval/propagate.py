@@ -66,6 +66,12 @@ class StreamingPropagator:
         ptrs = int(model.max_obj_ptrs_in_encoder) if model.use_obj_ptrs_in_encoder else 1
         self.horizon = max(int(model.num_maskmem) * stride, ptrs)
         self._pos_enc: Optional[list[torch.Tensor]] = None
+        self._groups: dict[int, _Group] = {}
+
+    def memory_sizes(self) -> dict[int, tuple[int, int]]:
+        """Group start frame -> (conditioning, non-conditioning) outputs held in memory now."""
+        return {s: (len(g.memory["cond_frame_outputs"]), len(g.memory["non_cond_frame_outputs"]))
+                for s, g in self._groups.items()}
 
     def _autocast(self):
         if self.autocast_dtype is None:
@@ -168,6 +174,7 @@ class StreamingPropagator:
                 groups[t] = _Group(object_ids=new, start=t)
                 seen.update(new)
         self._pos_enc = None
+        self._groups = groups
         for t in range(num_frames):
             active = [g for s, g in sorted(groups.items()) if s <= t]
             if not active:

@@ -33,7 +33,7 @@ def build_module(cfg: DictConfig) -> SAM2VideoModule:
         lr_multipliers=OmegaConf.to_container(cfg.optim.lr_multipliers) if cfg.optim.lr_multipliers else {},
         val_prompt_kind=cfg.eval.prompt_type,
         val_threshold=cfg.eval.threshold,
-        val_score_first_last=cfg.eval.score_first_last,
+        val_score_first_last=not cfg.eval.skip_first_last,
     )
 
 

@@ -1,0 +1,121 @@
+"""Run the model over one video of a `VideoIndex`: prompt plan, lazy GT, streamed predictions.
+
+Shared by the evaluation and the threshold search, so both see identical predictions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+import numpy as np
+import torch
+from loguru import logger
+
+from sam2_video.data.index import VideoRecord
+from sam2_video.eval.geometry import FrameGeometry
+from sam2_video.eval.prompting import EvalPromptFactory, FramePrompt
+from sam2_video.eval.propagate import StreamingPropagator
+from sam2_video.errors import DatasetError
+
+
+@dataclass
+class VideoPlan:
+    """Objects of a video (sorted track ids), where each starts and where it is prompted."""
+
+    video_id: str
+    track_ids: list[int]
+    category_ids: np.ndarray  # (O,) int64
+    first_frame: dict[int, int]  # track id -> first frame where it is in the GT
+    prompt_frames: dict[int, list[int]]  # track id -> prompted frames (first + re-prompts)
+    num_frames: int
+    height: int
+    width: int
+
+    @property
+    def schedule(self) -> dict[int, list[int]]:
+        """frame -> track ids prompted there."""
+        out: dict[int, list[int]] = {}
+        for tid in self.track_ids:
+            for t in self.prompt_frames[tid]:
+                out.setdefault(t, []).append(tid)
+        return out
+
+    @property
+    def any_prompt_frames(self) -> set[int]:
+        return {t for frames in self.prompt_frames.values() for t in frames}
+
+    def frame_name(self, record: VideoRecord, t: int) -> str:
+        return Path(record.frames[t].image_path).stem
+
+
+def plan_video(record: VideoRecord, reprompt_every: int = 0) -> VideoPlan:
+    """Prompt each object on its first GT frame, then every ``reprompt_every`` frames (0: never)."""
+    first: dict[int, int] = {}
+    for t, fr in enumerate(record.frames):
+        for tid in fr.objects:
+            first.setdefault(int(tid), t)
+    never = sorted(set(record.categories) - set(first))
+    if never:
+        logger.warning(f"video {record.video_id}: tracks {never} have no mask in any frame; not evaluated")
+    tids = sorted(first)
+    t_len = len(record.frames)
+    prompts = {}
+    for tid in tids:
+        step = int(reprompt_every)
+        prompts[tid] = list(range(first[tid], t_len, step)) if step > 0 else [first[tid]]
+    heights = {fr.height for fr in record.frames}
+    widths = {fr.width for fr in record.frames}
+    if len(heights) != 1 or len(widths) != 1:
+        raise DatasetError(f"video {record.video_id}: frames of different sizes {sorted(heights)}x{sorted(widths)}; "
+                           "every frame of a video must have the same height and width")
+    return VideoPlan(record.video_id, tids, np.array([record.categories[t] for t in tids], dtype=np.int64),
+                     first, prompts, t_len, heights.pop(), widths.pop())
+
+
+class GtFrames:
+    """GT mask stacks of one video, each frame decoded once (a one-frame cache)."""
+
+    def __init__(self, record: VideoRecord, track_ids: list[int]) -> None:
+        self.record, self.track_ids = record, track_ids
+        self._t: Optional[int] = None
+        self._stack: Optional[np.ndarray] = None
+
+    def __call__(self, t: int) -> np.ndarray:
+        """(O, H, W) bool, zeros for absent tracks."""
+        if t != self._t:
+            self._stack = self.record.load_mask_stack(t, self.track_ids)
+            self._t = t
+        return self._stack
+
+
+@dataclass
+class PredFrame:
+    """One frame's prediction for all objects of the plan (inactive ones: ``active`` False)."""
+
+    frame: int
+    low_res: Optional[torch.Tensor]  # (A, 1, h, w) float32 logits of the active objects
+    active: np.ndarray  # (O,) bool
+    prompted: set[int]
+
+
+def predict_video(propagator: StreamingPropagator, record: VideoRecord, plan: VideoPlan, gt: GtFrames,
+                  factory: EvalPromptFactory, geo: FrameGeometry) -> Iterator[PredFrame]:
+    """Stream the predictions of every frame of ``record`` (see :class:`StreamingPropagator`)."""
+    index_of = {tid: i for i, tid in enumerate(plan.track_ids)}
+    schedule = plan.schedule
+
+    def prompts_at(t: int) -> dict[int, FramePrompt]:
+        stack = gt(t)
+        return {tid: factory(stack[index_of[tid]], plan.video_id, tid, t) for tid in schedule[t]}
+
+    for out in propagator.propagate(plan.num_frames, record.load_image, schedule, prompts_at, geo):
+        active = np.zeros(len(plan.track_ids), dtype=bool)
+        low = out.low_res_logits
+        if out.object_ids:
+            order = [index_of[o] for o in out.object_ids]
+            active[order] = True
+            if order != sorted(order):  # groups come in start order: restore track-id order
+                low = low[np.argsort(order)]
+        yield PredFrame(out.frame, low, active, out.prompted)

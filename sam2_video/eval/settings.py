@@ -1,0 +1,109 @@
+"""The ``eval`` config node as a validated dataclass (ConfigError names the bad key and the fix)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Mapping, Optional
+
+import numpy as np
+import torch
+
+from sam2_video.errors import ConfigError
+from sam2_video.eval.geometry import GEOMETRY_MODES
+from sam2_video.eval.prompting import PROMPT_KINDS
+
+_AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16, "none": None}
+_MEMORY = {"bfloat16": torch.bfloat16, "float32": None, "float16": torch.float16}
+
+
+@dataclass
+class EvalSettings:
+    """Evaluation knobs; see configs/eval/default.yaml for their meaning."""
+
+    split: str = "val"
+    prompt_type: str = "mask"
+    num_pos_points: int = 1
+    num_neg_points: int = 0
+    include_center: bool = True
+    box_jitter: float = 0.0
+    reprompt_every: int = 0
+    threshold: float = 0.5
+    non_overlap: bool = True
+    skip_first_last: bool = True
+    bound_th: float = 0.008
+    geometry: str = "meta"
+    device: str = "auto"
+    autocast: str = "auto"
+    memory_dtype: str = "bfloat16"
+    max_videos: Optional[int] = None
+    seed: int = 0
+    save_masks: bool = True
+    save_rle: bool = False
+    report: bool = True
+    num_worst_frames: int = 6
+    thresholds: Optional[Mapping[str, float]] = None
+
+    @classmethod
+    def from_config(cls, node: Mapping[str, Any]) -> "EvalSettings":
+        """Build from the ``eval`` node (unknown keys are a ConfigError)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(node) - known)
+        if unknown:
+            raise ConfigError(f"eval: unknown key(s) {unknown}; valid keys: {sorted(known)}")
+        s = cls(**{k: (dict(v) if k == "thresholds" and v is not None else v) for k, v in node.items()})
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        def bad(key: str, why: str) -> ConfigError:
+            return ConfigError(f"eval.{key}={getattr(self, key)!r}: {why}")
+
+        if self.prompt_type not in PROMPT_KINDS:
+            raise bad("prompt_type", f"use one of {PROMPT_KINDS}")
+        if not 0.0 < float(self.threshold) < 1.0:
+            raise bad("threshold", "a probability in (0, 1) is expected (0.5 <=> logit 0)")
+        if int(self.reprompt_every) < 0:
+            raise bad("reprompt_every", "use 0 (never) or a positive number of frames")
+        if self.geometry not in GEOMETRY_MODES:
+            raise bad("geometry", f"use one of {GEOMETRY_MODES}")
+        if self.autocast not in ("auto", *_AUTOCAST):
+            raise bad("autocast", f"use auto or one of {sorted(_AUTOCAST)}")
+        if self.memory_dtype not in _MEMORY:
+            raise bad("memory_dtype", f"use one of {sorted(_MEMORY)}")
+        if self.prompt_type == "point" and int(self.num_pos_points) + int(bool(self.include_center)) == 0:
+            raise bad("num_pos_points", "point prompts need num_pos_points >= 1 or include_center=true")
+        if float(self.bound_th) <= 0:
+            raise bad("bound_th", "use a positive fraction of the diagonal (or >= 1 pixels)")
+        if self.max_videos is not None and int(self.max_videos) < 1:
+            raise bad("max_videos", "use null or a positive number")
+
+    def torch_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            dev = torch.device(self.device)
+        except RuntimeError as exc:
+            raise ConfigError(f"eval.device={self.device!r}: {exc}; use auto, cpu or cuda[:N]") from None
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ConfigError(f"eval.device={self.device!r} but CUDA is not available; use eval.device=cpu")
+        return dev
+
+    def autocast_dtype(self, device: torch.device) -> Optional[torch.dtype]:
+        if self.autocast == "auto":
+            return torch.bfloat16 if device.type == "cuda" else None
+        return _AUTOCAST[self.autocast]
+
+    def memory_torch_dtype(self) -> Optional[torch.dtype]:
+        return _MEMORY[self.memory_dtype]
+
+    def threshold_grid(self) -> list[float]:
+        """The grid of ``thresholds`` {start, stop, step}, inclusive, rounded to 6 decimals."""
+        g = self.thresholds or {"start": 0.05, "stop": 0.95, "step": 0.05}
+        try:
+            start, stop, step = float(g["start"]), float(g["stop"]), float(g["step"])
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(f"eval.thresholds={g!r}: expected {{start, stop, step}} numbers") from None
+        if step <= 0 or not 0 < start <= stop < 1:
+            raise ConfigError(f"eval.thresholds={g!r}: need 0 < start <= stop < 1 and step > 0")
+        n = int(np.floor((stop - start) / step + 1e-9)) + 1
+        return sorted({round(start + i * step, 6) for i in range(n)})

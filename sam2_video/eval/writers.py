@@ -1,0 +1,196 @@
+"""Evaluation outputs, all atomic: streamed CSV / JSON, DAVIS-layout palettised PNGs, tables.
+
+Streams write to a hidden temporary sibling and are renamed over the target only when the run
+succeeds (``commit``); on failure (``abort``) nothing partial is left behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+from PIL import Image
+from pycocotools import mask as mask_utils
+
+from sam2_video.atomic import atomic_path, write_text
+from sam2_video.data.davis import davis_palette
+
+_PALETTE = davis_palette()
+
+
+def jsonable(obj: Any) -> Any:
+    """numpy scalars / arrays -> Python; NaN / inf -> None (strict JSON)."""
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not math.isfinite(float(obj)) else float(obj)
+    return obj
+
+
+class _Staged:
+    """A temporary sibling of ``target`` that becomes ``target`` on :meth:`commit`."""
+
+    def __init__(self, target: str | os.PathLike) -> None:
+        self.target = Path(target)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.target.with_name(f".{self.target.name}.partial")
+        self._remove(self.tmp)
+
+    @staticmethod
+    def _remove(p: Path) -> None:
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+    def commit(self) -> Path:
+        if self.target.is_dir():  # replace a directory (no atomic rename over a non-empty one)
+            old = self.target.with_name(f".{self.target.name}.old")
+            self._remove(old)
+            os.replace(self.target, old)
+            os.replace(self.tmp, self.target)
+            shutil.rmtree(old)
+        else:
+            os.replace(self.tmp, self.target)
+        return self.target
+
+    def abort(self) -> None:
+        self._remove(self.tmp)
+
+
+class CsvStream(_Staged):
+    """Rows streamed to a temporary CSV; header from ``columns``."""
+
+    def __init__(self, target: str | os.PathLike, columns: Sequence[str]) -> None:
+        super().__init__(target)
+        self._fh = open(self.tmp, "w", newline="", encoding="utf-8")
+        self._w = csv.DictWriter(self._fh, fieldnames=list(columns), extrasaction="raise")
+        self._w.writeheader()
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self._w.writerow({k: _fmt(v) for k, v in row.items()})
+
+    def commit(self) -> Path:
+        self._fh.close()
+        return super().commit()
+
+    def abort(self) -> None:
+        self._fh.close()
+        super().abort()
+
+
+class CocoResultsStream(_Staged):
+    """COCO results JSON list (one RLE per object and frame) streamed to disk."""
+
+    def __init__(self, target: str | os.PathLike) -> None:
+        super().__init__(target)
+        self._fh = open(self.tmp, "w", encoding="utf-8")
+        self._fh.write("[")
+        self._n = 0
+
+    def write(self, mask: np.ndarray, image_id: Any, category_id: int, score: float, extra: Mapping[str, Any]) -> None:
+        """Add one (H, W) bool mask (empty masks are skipped)."""
+        if not mask.any():
+            return
+        rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+        entry = {"image_id": jsonable(image_id), "category_id": int(category_id), "score": float(score),
+                 "segmentation": {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")},
+                 **jsonable(dict(extra))}
+        self._fh.write(("," if self._n else "") + "\n" + json.dumps(entry, sort_keys=True))
+        self._n += 1
+
+    def commit(self) -> Path:
+        self._fh.write("\n]\n")
+        self._fh.close()
+        return super().commit()
+
+    def abort(self) -> None:
+        self._fh.close()
+        super().abort()
+
+
+class MaskDir(_Staged):
+    """DAVIS-layout palettised PNGs ``<target>/<video>/<frame stem>.png`` staged as a whole."""
+
+    def __init__(self, target: str | os.PathLike) -> None:
+        super().__init__(target)
+        self.tmp.mkdir(parents=True)
+
+    def write(self, video_id: str, frame_name: str, labels: np.ndarray) -> None:
+        """Write a (H, W) uint8 label map (0 background, values = object ids of the video)."""
+        folder = self.tmp / video_id
+        folder.mkdir(parents=True, exist_ok=True)
+        im = Image.fromarray(labels, mode="P")
+        im.putpalette(_PALETTE)
+        im.save(folder / f"{frame_name}.png", optimize=False, compress_level=1)
+
+    def write_json(self, video_id: str, name: str, obj: Any) -> None:
+        folder = self.tmp / video_id
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(json.dumps(jsonable(obj), indent=2, sort_keys=True) + "\n")
+
+
+def palette_values(track_ids: Sequence[int]) -> list[int]:
+    """PNG value of each track: the track id itself if all ids fit 1..255, else rank + 1."""
+    ids = [int(t) for t in track_ids]
+    if all(1 <= t <= 255 for t in ids):
+        return ids
+    if len(ids) > 255:
+        raise ValueError(f"{len(ids)} objects do not fit a palettised PNG (max 255)")
+    order = {t: i + 1 for i, t in enumerate(sorted(ids))}
+    return [order[t] for t in ids]
+
+
+def label_map(masks: np.ndarray, values: Sequence[int]) -> np.ndarray:
+    """(O, H, W) bool -> (H, W) uint8; where masks overlap the first object wins."""
+    out = np.zeros(masks.shape[1:], dtype=np.uint8)
+    for m, v in reversed(list(zip(masks, values))):
+        out[m] = v
+    return out
+
+
+def _fmt(v: Any) -> Any:
+    if isinstance(v, (float, np.floating)):
+        return "" if math.isnan(float(v)) else f"{float(v):.6f}"
+    return v
+
+
+def write_csv(target: str | os.PathLike, rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Path:
+    """Atomically write ``rows`` as CSV (NaN as empty cells)."""
+    with atomic_path(target, suffix=".csv") as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: _fmt(v) for k, v in r.items()})
+    return Path(target)
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], digits: int = 4) -> str:
+    """A GitHub markdown table (NaN / None as '-')."""
+    def cell(v: Any) -> str:
+        if v is None or (isinstance(v, (float, np.floating)) and math.isnan(float(v))):
+            return "-"
+        if isinstance(v, (float, np.floating)):
+            return f"{float(v):.{digits}f}"
+        return str(v).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(target: str | os.PathLike, text: str) -> Path:
+    return write_text(target, text)

@@ -1,0 +1,112 @@
+"""Our streaming propagation equals Meta's SAM2VideoPredictor on the same weights and prompts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sam2_video.eval.geometry import FrameGeometry
+from sam2_video.eval.prompting import FramePrompt
+from sam2_video.eval.propagate import StreamingPropagator, static_prompts
+from sam2_video.model.checkpoint import save_official
+from sam2_video.model.meta import build_meta_video_predictor
+
+
+@pytest.fixture(scope="module")
+def meta_predictor(debug_cfg, debug_model, tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "debug.pt"
+    save_official(debug_model, path)
+    return build_meta_video_predictor(debug_cfg.model, path)
+
+
+def _ours(model, frames, prompts):
+    t_len, h, w = frames.shape[:3]
+    geo = FrameGeometry(h, w, model.image_size)
+    schedule, prompts_at = static_prompts(prompts)
+    out = {}
+    for fo in StreamingPropagator(model).propagate(t_len, lambda t: frames[t], schedule, prompts_at, geo):
+        out[fo.frame] = (fo.object_ids, None if fo.low_res_logits is None else geo.logits(fo.low_res_logits))
+    return out
+
+
+def _iou(a: torch.Tensor, b: torch.Tensor) -> float:
+    union = (a | b).sum().item()
+    return 1.0 if union == 0 else (a & b).sum().item() / union
+
+
+def _compare(ref: dict, ours: dict, obj_ids: list[int], start: int = 0):
+    nonempty = 0
+    for t, logits in ref.items():
+        ids, mine = ours[t]
+        assert ids == obj_ids
+        for i in range(len(obj_ids)):
+            a, b = logits[i] > 0, mine[i] > 0
+            assert _iou(a, b) >= 0.999, f"frame {t} object {obj_ids[i]}: IoU {_iou(a, b)}"
+            nonempty += int(a.any())
+        torch.testing.assert_close(mine, logits, atol=1e-3, rtol=1e-3)
+    assert nonempty > len(ref)  # the comparison is not between empty masks
+    for t in range(start):
+        assert ours[t][1] is None
+
+
+@pytest.mark.parametrize("kind", ["mask", "point", "box"])
+def test_equals_meta_predictor(meta_predictor, debug_model, jpeg_video, kind):
+    folder, frames, masks = jpeg_video
+    n_obj = 3 if kind == "mask" else 2
+    state = meta_predictor.init_state(str(folder))
+    prompts = {}
+    for o in range(n_obj):
+        m = masks[0, o]
+        ys, xs = np.nonzero(m)
+        if kind == "mask":
+            meta_predictor.add_new_mask(state, 0, o + 1, m)
+            prompts[o + 1] = FramePrompt("mask", mask=m)
+        elif kind == "point":
+            pts = np.array([[xs.mean(), ys.mean()], [xs.min() - 3.0, ys.min() - 3.0]], np.float32)
+            lab = np.array([1, 0], np.int32)
+            meta_predictor.add_new_points_or_box(state, 0, o + 1, points=pts, labels=lab)
+            prompts[o + 1] = FramePrompt("point", points=pts, labels=lab)
+        else:
+            box = np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32)
+            meta_predictor.add_new_points_or_box(state, 0, o + 1, box=box)
+            prompts[o + 1] = FramePrompt("box", box=box)
+    ref = {t: m[:, 0].clone() for t, _, m in meta_predictor.propagate_in_video(state)}
+    ours = _ours(debug_model, frames, {0: prompts})
+    _compare(ref, ours, list(range(1, n_obj + 1)))
+
+
+def test_object_appearing_later_equals_separate_meta_run(meta_predictor, debug_model, jpeg_video):
+    """Objects first prompted on frame 3 start there (Meta's vos_inference per-object semantics)."""
+    folder, frames, masks = jpeg_video
+    state = meta_predictor.init_state(str(folder))
+    meta_predictor.add_new_mask(state, 3, 7, masks[3, 1])
+    ref = {t: m[:, 0].clone() for t, _, m in meta_predictor.propagate_in_video(state, start_frame_idx=3)}
+    ours = _ours(debug_model, frames, {0: {1: FramePrompt("mask", mask=masks[0, 0])},
+                                       3: {7: FramePrompt("mask", mask=masks[3, 1])}})
+    for t, logits in ref.items():
+        ids, mine = ours[t]
+        assert ids == [1, 7]
+        assert _iou(logits[0] > 0, mine[1] > 0) >= 0.999
+    assert ours[2][0] == [1]
+
+
+def test_memory_stays_bounded(debug_model, jpeg_video):
+    _, frames, masks = jpeg_video
+    geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
+    prop = StreamingPropagator(debug_model)
+    prop.horizon = 3
+    schedule, prompts_at = static_prompts({0: {1: FramePrompt("mask", mask=masks[0, 0])}})
+    gen = prop.propagate(len(frames), lambda t: frames[t], schedule, prompts_at, geo)
+    sizes = [prop.memory_sizes()[0] for _ in gen]
+    assert max(n for _, n in sizes) == 3 and all(c == 1 for c, _ in sizes)
+
+
+def test_group_prompt_contract(debug_model, jpeg_video):
+    _, frames, masks = jpeg_video
+    geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
+    p = {0: {1: FramePrompt("mask", mask=masks[0, 0]), 2: FramePrompt("mask", mask=masks[0, 1])},
+         2: {1: FramePrompt("mask", mask=masks[2, 0])}}
+    schedule, prompts_at = static_prompts(p)
+    with pytest.raises(ValueError, match="same group"):
+        list(StreamingPropagator(debug_model).propagate(len(frames), lambda t: frames[t], schedule, prompts_at, geo))
