@@ -1,0 +1,1 @@
+"""Data pipeline: video indexes, clip datasets, prompts, augmentation, synthetic data, DataModule (docs/data.md)."""

@@ -90,24 +90,23 @@ class Augmentation:
         return np.concatenate([a, t[:, None]], axis=1)
 
     def _color(self, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        x = frames.astype(np.float32)
-        lum = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        """Brightness, contrast (about each frame's grey mean), saturation and hue (rotation about
+        the grey axis) folded into one affine colour map per frame: one cv2.transform per frame."""
         b = rng.uniform(1 - self.brightness, 1 + self.brightness)
         c = rng.uniform(1 - self.contrast, 1 + self.contrast)
         s = rng.uniform(1 - self.saturation, 1 + self.saturation)
-        hue = rng.uniform(-self.hue, self.hue)
-        x *= b
-        mean = (x @ lum).mean(axis=(1, 2), keepdims=True)[..., None]  # (T, 1, 1, 1) per-frame grey mean
-        x = (x - mean) * c + mean
-        grey = (x @ lum)[..., None]
-        x = grey + (x - grey) * s
-        out = np.clip(x + 0.5, 0, 255).astype(np.uint8)
-        if abs(hue) > 1e-4:
-            shift = int(round(hue * 180))
-            for i in range(len(out)):
-                hsv = cv2.cvtColor(out[i], cv2.COLOR_RGB2HSV)
-                hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + shift) % 180).astype(np.uint8)
-                out[i] = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+        a = 2 * math.pi * rng.uniform(-self.hue, self.hue)
+        lum = np.array([0.299, 0.587, 0.114])
+        sat = s * np.eye(3) + (1 - s) * np.outer(np.ones(3), lum)
+        cos, sin, k = math.cos(a), math.sin(a), math.sqrt(1 / 3)
+        d, e, f = cos + (1 - cos) / 3, (1 - cos) / 3 - k * sin, (1 - cos) / 3 + k * sin
+        hue = np.array([[d, e, f], [f, d, e], [e, f, d]])
+        mat = hue @ sat * (c * b)
+        out = np.empty_like(frames)
+        for i, frame in enumerate(frames):
+            grey_mean = float(np.dot(cv2.mean(frame)[:3], lum))
+            offset = (1 - c) * b * grey_mean  # grey-axis offset (preserved by the hue rotation)
+            out[i] = cv2.transform(frame, np.concatenate([mat, np.full((3, 1), offset)], axis=1))
         return out
 
 

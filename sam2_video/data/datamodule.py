@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
+import cv2
 import lightning as L
 from loguru import logger
 from torch.utils.data import DataLoader
@@ -21,6 +22,11 @@ from sam2_video.data.synthetic import SyntheticSpec
 from sam2_video.errors import ConfigError, DatasetError
 
 SPLITS = ("train", "val", "test")
+
+
+def _worker_init(worker_id: int) -> None:
+    """One OpenCV thread per loader worker (the workers already run in parallel)."""
+    cv2.setNumThreads(1)
 
 
 class ClipDataModule(L.LightningDataModule):
@@ -195,6 +201,7 @@ class ClipDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
+            worker_init_fn=_worker_init,
             drop_last=False,
         )
 

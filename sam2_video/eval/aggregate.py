@@ -107,3 +107,30 @@ def group_pool(objects: Sequence[ObjectAccumulator], key: str) -> dict[object, d
 def at(metrics: dict[str, np.ndarray], k: int = 0) -> dict[str, float]:
     """Select threshold ``k``: metric name -> Python float (NaN kept)."""
     return {name: float(v[k]) for name, v in metrics.items()}
+
+
+class VideoAccumulator:
+    """Per-object and class-level accumulators of one video (a `runner.VideoPlan`), K thresholds."""
+
+    def __init__(self, plan, num_classes: int, num_thresholds: int = 1, skip_first_last: bool = True) -> None:
+        from sam2_video.eval.endovis_metrics import EndoVisAccumulator
+
+        self.plan = plan
+        self.skip_first_last = skip_first_last
+        self.objects = [ObjectAccumulator(plan.video_id, tid, int(c), num_thresholds)
+                        for tid, c in zip(plan.track_ids, plan.category_ids)]
+        self.endovis = EndoVisAccumulator(num_classes, num_thresholds)
+        self._any_prompts = plan.any_prompt_frames
+
+    def add(self, t: int, fs) -> list[bool]:
+        """Add frame ``t``'s `scoring.FrameScores`; returns whether each object was scored."""
+        p = self.plan
+        flags = []
+        for i, tid in enumerate(p.track_ids):
+            ok = object_frame_scored(t, p.num_frames, p.first_frame[tid], p.prompt_frames[tid], self.skip_first_last)
+            if ok:
+                self.objects[i].add(fs.j[i], fs.f[i], fs.dice[i], fs.iou[i])
+            flags.append(ok)
+        if class_frame_scored(t, p.num_frames, self._any_prompts, self.skip_first_last):
+            self.endovis.add(fs.class_inter, fs.class_pred, fs.class_gt)
+        return flags

@@ -17,16 +17,15 @@ from typing import Any, Optional
 
 import numpy as np
 import torch
-from hydra.errors import InstantiationException
-from hydra.utils import instantiate
 from loguru import logger
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from sam2_video.atomic import write_json
 from sam2_video.data.index import VideoIndex
-from sam2_video.errors import ConfigError, UserError
-from sam2_video.eval.aggregate import ObjectAccumulator, at, class_frame_scored, group_pool, object_frame_scored, pool_objects
+from sam2_video.config import build
+from sam2_video.errors import ConfigError
+from sam2_video.eval.aggregate import ObjectAccumulator, VideoAccumulator, at, group_pool, pool_objects
 from sam2_video.eval.endovis_metrics import EndoVisAccumulator
 from sam2_video.eval.geometry import FrameGeometry
 from sam2_video.eval.prompting import EvalPromptFactory
@@ -54,13 +53,7 @@ def output_dir_of(cfg: DictConfig) -> Path:
 
 def load_index(cfg: DictConfig, split: str) -> VideoIndex:
     """``instantiate(cfg.data)`` -> prepare_data -> ``video_index(split)`` (UserErrors unwrapped)."""
-    try:
-        dm = instantiate(cfg.data)
-    except InstantiationException as exc:
-        cause = exc.__cause__
-        if isinstance(cause, UserError):
-            raise cause from None
-        raise ConfigError(f"data config could not be instantiated: {str(cause or exc).splitlines()[0][:200]}") from exc
+    dm = build(cfg.data)
     dm.prepare_data()
     return dm.video_index(split)
 
@@ -106,6 +99,15 @@ def evaluate(cfg: DictConfig) -> dict:
     return evaluate_index(model, index, settings, out_dir, run_info_of(cfg), resize_mode=resize_mode)
 
 
+def evaluate_model(cfg: DictConfig, model: torch.nn.Module, datamodule: Any, output_dir: str | Path) -> dict:
+    """Evaluate an in-memory ``model`` (e.g. the best weights after training) on ``datamodule``'s
+    ``eval.split`` videos, on the model's current device; returns the summary dict."""
+    settings = EvalSettings.from_config(OmegaConf.to_container(cfg.eval, resolve=True))
+    index = datamodule.video_index(settings.split)
+    resize_mode = OmegaConf.select(cfg, "data.resize_mode", default="square")
+    return evaluate_index(model, index, settings, output_dir, run_info_of(cfg), resize_mode=resize_mode)
+
+
 def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettings, output_dir: str | Path,
                    run_info: Optional[dict] = None, resize_mode: str = "square") -> dict:
     """Evaluate ``model`` on every video of ``index`` and write all outputs (see module doc)."""
@@ -133,13 +135,12 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
             plan = plan_video(record, settings.reprompt_every)
             gt = GtFrames(record, plan.track_ids)
             geo = FrameGeometry(plan.height, plan.width, propagator.image_size, settings.geometry, resize_mode)
-            accs = [ObjectAccumulator(record.video_id, tid, int(c)) for tid, c in zip(plan.track_ids, plan.category_ids)]
-            objects += accs
-            ev = endovis_video[record.video_id] = EndoVisAccumulator(len(class_ids))
+            acc = VideoAccumulator(plan, len(class_ids), 1, settings.skip_first_last)
+            objects += acc.objects
+            endovis_video[record.video_id] = acc.endovis
             values = palette_values(plan.track_ids) if plan.track_ids else []
             if masks is not None:
                 masks.write_json(record.video_id, "objects.json", {"png_value_to_track_id": dict(zip(values, plan.track_ids))})
-            any_prompts = plan.any_prompt_frames
             preds = predict_video(propagator, record, plan, gt, factory, geo)
             for pf in tqdm(preds, total=plan.num_frames, desc=record.video_id, unit="frame", leave=False):
                 t = pf.frame
@@ -149,13 +150,9 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
                     q[pf.active] = scorer.quantize(geo.logits(pf.low_res.to(propagator.device)))
                 fs = scorer.score(q, gt_t, plan.category_ids)
                 pred = q > 0  # (O, H, W) bool at the threshold
-                frame_scores = []
-                for i, tid in enumerate(plan.track_ids):
-                    scored = object_frame_scored(t, plan.num_frames, plan.first_frame[tid], plan.prompt_frames[tid],
-                                                 settings.skip_first_last)
-                    if scored:
-                        accs[i].add(fs.j[i], fs.f[i], fs.dice[i], fs.iou[i])
-                        frame_scores.append((fs.j[i, 0] + fs.f[i, 0]) / 2)
+                flags = acc.add(t, fs)
+                frame_scores = [(fs.j[i, 0] + fs.f[i, 0]) / 2 for i, ok in enumerate(flags) if ok]
+                for i, (tid, scored) in enumerate(zip(plan.track_ids, flags)):
                     frames_csv.write({
                         "video_id": record.video_id, "frame": t, "frame_name": plan.frame_name(record, t),
                         "object_id": tid, "category_id": int(plan.category_ids[i]),
@@ -166,8 +163,6 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
                     if rle is not None:
                         rle.write(pred[i], record.frames[t].image_id, int(plan.category_ids[i]), 1.0,
                                   {"video_id": record.video_id, "track_id": tid, "frame": t})
-                if class_frame_scored(t, plan.num_frames, any_prompts, settings.skip_first_last):
-                    ev.add(fs.class_inter, fs.class_pred, fs.class_gt)
                 labels = label_map(pred, values) if plan.track_ids else np.zeros(gt_t.shape[1:], np.uint8)
                 if masks is not None:
                     masks.write(record.video_id, plan.frame_name(record, t), labels)
@@ -177,7 +172,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
                     if len(worst) > settings.num_worst_frames:
                         heapq.heappop(worst)
                 n_frames += 1
-            endovis_total.merge(ev)
+            endovis_total.merge(acc.endovis)
         seconds = time.perf_counter() - t0
         for s in streams:
             s.commit()

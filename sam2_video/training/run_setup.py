@@ -20,9 +20,12 @@ def setup_logging(log_file: Path, level: str = "INFO") -> None:
     logger.add(log_file, level="DEBUG", enqueue=False)
 
 
-def build_callbacks(cfg: DictConfig) -> list:
-    """Instantiate every node of ``cfg.callbacks`` that has a ``_target_``."""
-    return [build(node) for node in cfg.callbacks.values() if isinstance(node, DictConfig) and "_target_" in node]
+def build_callbacks(cfg: DictConfig, have_logger: bool = True) -> list:
+    """Instantiate every node of ``cfg.callbacks`` with a ``_target_`` (LR monitor only with a logger)."""
+    nodes = [n for n in cfg.callbacks.values() if isinstance(n, DictConfig) and "_target_" in n]
+    if not have_logger:
+        nodes = [n for n in nodes if not str(n._target_).endswith("LearningRateMonitor")]
+    return [build(node) for node in nodes]
 
 
 def build_loggers(cfg: DictConfig) -> list:

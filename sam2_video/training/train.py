@@ -55,8 +55,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule = build(cfg.data)
     module = build_module(cfg)
     module.model.rng = np.random.default_rng(cfg.seed)  # prompt-kind draws, reproducible per seed
-    callbacks = build_callbacks(cfg)
-    trainer: L.Trainer = build(cfg.trainer, callbacks=callbacks, logger=build_loggers(cfg) or False)
+    loggers = build_loggers(cfg)
+    callbacks = build_callbacks(cfg, have_logger=bool(loggers))
+    trainer: L.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, out)
 
     result: dict[str, Any] = {"output_dir": str(out), "variant": cfg.model.variant}

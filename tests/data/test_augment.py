@@ -62,3 +62,16 @@ def test_deterministic_for_rng():
     a = aug(frames, masks, np.random.default_rng(9))
     b = aug(frames, masks, np.random.default_rng(9))
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_colour_jitter_identity_and_brightness():
+    frames, masks = _clip()
+    rng = np.random.default_rng(0)
+    off = Augmentation(hflip_p=0, affine_p=0, color_p=1.0, brightness=0, contrast=0, saturation=0, hue=0,
+                       grayscale_p=0, blur_p=0)
+    assert np.array_equal(off(frames, masks, rng)[0], frames)
+    bright = Augmentation(hflip_p=0, affine_p=0, color_p=1.0, brightness=0.5, contrast=0, saturation=0, hue=0,
+                          grayscale_p=0, blur_p=0)
+    out = bright(frames, masks, np.random.default_rng(1))[0].astype(float)
+    ratio = out[..., 0][masks[:, 0]].mean() / 250.0
+    assert 0.5 <= ratio <= 1.03 and abs(out[0, 0, 0, 0] / 20.0 - ratio) < 0.05 + 0.5 / 20  # one factor for all pixels

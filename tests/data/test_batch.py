@@ -52,6 +52,10 @@ def test_lightning_style_moves_keep_type(batch):
     assert isinstance(moved, ClipBatch) and moved.frames.dtype == torch.float64 and moved.video_ids == batch.video_ids
     same = batch.to("cpu")
     assert isinstance(same, ClipBatch) and torch.equal(same.masks, batch.masks)
+    from lightning.fabric.utilities.apply_func import move_data_to_device
+
+    moved = move_data_to_device(batch, torch.device("cpu"))
+    assert isinstance(moved, ClipBatch) and moved.clip_ids == batch.clip_ids and torch.equal(moved.frames, batch.frames)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="pinning needs a CUDA build")

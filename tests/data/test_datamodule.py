@@ -82,3 +82,13 @@ def test_every_dataset_config_instantiates(name, tmp_path):
         assert len(dm.category_names) == 7
     if name == "cholecseg8k":
         assert len(dm.category_names) == 13
+
+
+def test_sampler_advances_without_set_epoch():
+    from sam2_video.data.sampler import ClipSampler
+
+    s = ClipSampler(20, seed=1)
+    first, second = list(s), list(s)
+    assert first != second and {e for _, e in first} == {0} and {e for _, e in second} == {1}
+    s.set_epoch(0)
+    assert list(s) == first

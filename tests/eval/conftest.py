@@ -70,3 +70,24 @@ def jpeg_video(tmp_path_factory):
         Image.fromarray(img).save(folder / f"{t:05d}.jpg", quality=95)
     decoded = np.stack([np.array(Image.open(folder / f"{t:05d}.jpg").convert("RGB")) for t in range(len(frames))])
     return folder, decoded, masks
+
+
+SYNTH = ["data.synthetic.num_videos=8", "data.synthetic.num_frames=8", "data.synthetic.size=[64,80]"]
+
+
+@pytest.fixture(scope="session")
+def synth_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("synthetic") / "data"
+
+
+@pytest.fixture(scope="session")
+def synth_cfg(synth_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    return compose_cfg(["sam2=debug", f"data.root={synth_root}", f"output_dir={out}", *SYNTH])
+
+
+@pytest.fixture(scope="session")
+def synth_index(synth_cfg):
+    from sam2_video.eval.evaluate import load_index
+
+    return load_index(synth_cfg, "val")

@@ -1,0 +1,42 @@
+"""Find the best probability threshold per metric with ONE model pass (logits kept, grid scored at once).
+
+    python grid_search_threshold.py --config-path configs/combo/endovis18/1.yaml --output-dir outputs/threshold_search
+    python grid_search_threshold.py --config-path config --output-dir out sam2=debug data=synthetic --thresholds 0.3,0.5,0.7
+
+Then: python baseline_eval.py --config-name combo/endovis18/1 eval.threshold=<best>.
+"""
+
+import argparse
+import sys
+
+from loguru import logger
+
+from sam2_video.errors import UserError
+from sam2_video.eval.compose import compose_config
+from sam2_video.eval.threshold import grid_search, parse_thresholds
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config-path", default="config",
+                    help="YAML under configs/ (configs/combo/endovis18/1.yaml) or a config name (default: config)")
+    ap.add_argument("--output-dir", required=True, help="where thresholds.csv/.md/.png and best_thresholds.json go")
+    ap.add_argument("--thresholds", default=None,
+                    help="comma-separated probabilities (default: eval.thresholds start..stop by step)")
+    ap.add_argument("--keep-logits", action="store_true", help="keep <output-dir>/.logits (low-res logits memmaps)")
+    ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model.checkpoint_path=/ckpt/sam2.pt")
+    args = ap.parse_args(argv)
+    try:
+        cfg = compose_config(args.config_path, [*args.overrides, f"output_dir={args.output_dir}"])
+        thresholds = parse_thresholds(args.thresholds) if args.thresholds else None
+        result = grid_search(cfg, args.output_dir, thresholds, keep_logits=args.keep_logits)
+    except UserError as exc:
+        logger.error(str(exc))
+        return 2
+    for metric, b in result["best"].items():
+        print(f"{metric:>16}: best threshold {b['threshold']:.3f} -> {b['value']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

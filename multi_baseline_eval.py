@@ -1,0 +1,46 @@
+"""Evaluate every combo config (configs/combo/**.yaml) with baseline_eval.py, in parallel.
+
+    python multi_baseline_eval.py                       # all combos
+    python multi_baseline_eval.py --filter endovis17 --jobs 2
+    python multi_baseline_eval.py --force -- model.checkpoint_path=/ckpt/sam2.1_hiera_tiny.pt
+
+Finished configs (summary.json present) are skipped unless --force. Writes
+<output-root>/baselines.csv and baselines.md; exits 1 if any config failed, 2 on bad arguments.
+"""
+
+import argparse
+import sys
+
+from loguru import logger
+
+from sam2_video.errors import UserError
+from sam2_video.eval.batch import discover, run_batch, write_summary
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--filter", action="append", default=[],
+                    help="only configs whose name contains this (repeatable: any match)")
+    ap.add_argument("--jobs", type=int, default=None, help="parallel evaluations (default: one per GPU, else cores/4)")
+    ap.add_argument("--force", action="store_true", help="re-run configs whose results already exist")
+    ap.add_argument("--configs-dir", default="configs/combo", help="folder searched for *.yaml (default configs/combo)")
+    ap.add_argument("--output-root", default="outputs/baselines", help="results go to <output-root>/<config name>")
+    ap.add_argument("--timeout", type=float, default=None, help="seconds before a single evaluation is killed")
+    ap.add_argument("overrides", nargs="*", help="Hydra overrides passed to every run")
+    args = ap.parse_args(argv)
+    try:
+        jobs = discover(args.configs_dir, args.filter, args.output_root)
+        jobs = run_batch(jobs, args.output_root, args.jobs, args.force, args.overrides, args.timeout)
+    except UserError as exc:
+        logger.error(str(exc))
+        return 2
+    print(write_summary(jobs, args.output_root))  # (re)written after the runs: also when all were skipped
+    failed = [j.name for j in jobs if j.status == "failed"]
+    if failed:
+        logger.error(f"{len(failed)} of {len(jobs)} configs failed: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

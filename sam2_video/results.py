@@ -1,0 +1,250 @@
+"""Collect every run under an outputs folder into one table (markdown + CSV).
+
+    python -m sam2_video.results outputs/multirun [--sort-by val/jf] [--ascending] [--out results]
+
+A run is a folder holding ``metrics.json`` (written by ``train(cfg)``), ``.hydra/overrides.yaml``
+or ``config.yaml``; a run without (readable) metrics is listed with its status, never dropped.
+Columns: ``run`` (path under the outputs folder), ``status``, ``config_name`` (from
+``.hydra/hydra.yaml`` when not the root ``config``, e.g. ``combo/endovis18/1``), one column per
+command-line override (``.hydra/overrides.yaml``; without it a few keys of ``config.yaml``),
+then the metrics: ``final`` validation metrics under their own names (``val/jf``), other
+sections prefixed (``best/val/jf``, ``before/val/jf``, ``eval/JF`` from ``eval.overall``) and
+top-level numbers (``train_loss``, ``global_step``). See docs/experiments.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import fnmatch
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+from loguru import logger
+
+from sam2_video.atomic import write_text
+from sam2_video.errors import ConfigError
+
+METRICS_FILE = "metrics.json"
+CONFIG_FALLBACK_KEYS: tuple[str, ...] = ("task_name", "model.variant", "data.root", "eval.prompt_type", "optim.lr")
+DEFAULT_SORT = "val/jf"
+
+
+@dataclass
+class Run:
+    """One run folder: where it is, what was chosen, what it measured."""
+
+    path: Path
+    status: str = "ok"                                      # ok | no metrics | bad metrics
+    settings: dict[str, str] = field(default_factory=dict)  # overrides (or config.yaml keys)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        logger.warning(f"{path}: unreadable ({str(exc).splitlines()[0]}); ignored")
+        return None
+
+
+def _select(tree: Any, dotted: str) -> Any:
+    for key in dotted.split("."):
+        if not isinstance(tree, dict) or key not in tree:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def flatten_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """Numbers of a ``metrics.json``: ``final`` unprefixed, ``eval.overall`` as ``eval/*``, ``<section>/<key>``."""
+    out: dict[str, float] = {}
+    for key, value in metrics.items():
+        if _is_number(value):
+            out[key] = value
+        elif isinstance(value, dict):
+            section = value.get("overall", {}) if key == "eval" else value
+            prefix = "" if key == "final" else f"{key}/"
+            out.update({f"{prefix}{k}": v for k, v in section.items() if _is_number(v)})
+    return out
+
+
+def parse_overrides(items: Sequence[Any]) -> dict[str, str]:
+    """``["data=endovis18", "+x=1", "~y"]`` -> ``{"data": "endovis18", "x": "1", "y": "(deleted)"}``."""
+    out: dict[str, str] = {}
+    for item in items:
+        text = str(item)
+        if text.startswith("~"):
+            out[text[1:].split("=", 1)[0]] = "(deleted)"
+            continue
+        key, _, value = text.lstrip("+").partition("=")
+        out[key] = value
+    return out
+
+
+def read_run(path: Path) -> Run:
+    """Settings and metrics of one run folder (missing / corrupt files only change ``status``)."""
+    run = Run(path)
+    hydra_dir = path / ".hydra"
+    hydra_cfg = _load_yaml(hydra_dir / "hydra.yaml") if (hydra_dir / "hydra.yaml").is_file() else None
+    config_name = _select(hydra_cfg, "hydra.job.config_name")
+    if config_name and config_name != "config":
+        run.settings["config_name"] = str(config_name)
+    if (hydra_dir / "overrides.yaml").is_file():
+        run.settings.update(parse_overrides(_load_yaml(hydra_dir / "overrides.yaml") or []))
+    elif (path / "config.yaml").is_file():
+        cfg = _load_yaml(path / "config.yaml")
+        for key in CONFIG_FALLBACK_KEYS:
+            if (value := _select(cfg, key)) is not None:
+                run.settings[key] = str(value)
+    metrics_path = path / METRICS_FILE
+    if not metrics_path.is_file():
+        run.status = "no metrics"
+        return run
+    try:
+        data = json.loads(metrics_path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        run.metrics = flatten_metrics(data)
+    except (OSError, ValueError) as exc:
+        logger.warning(f"{metrics_path}: unreadable ({exc}); run listed as 'bad metrics'")
+        run.status = "bad metrics"
+    return run
+
+
+def find_run_dirs(root: Path) -> list[Path]:
+    """Folders under ``root`` (itself included) that look like runs, sorted."""
+    found: set[Path] = set()
+    for pattern in (METRICS_FILE, "config.yaml", ".hydra/overrides.yaml"):
+        for p in root.rglob(pattern):
+            run_dir = p.parent.parent if p.parent.name == ".hydra" else p.parent
+            if p.parent.name == ".hydra" and pattern == "config.yaml":
+                continue
+            found.add(run_dir)
+    return sorted(found)
+
+
+def collect_runs(root: str | Path) -> list[Run]:
+    """Every run under ``root``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ConfigError(f"{root}: not a folder; pass an outputs folder, e.g. outputs/multirun")
+    runs = [read_run(d) for d in find_run_dirs(root)]
+    if not runs:
+        raise ConfigError(f"{root}: no runs found (no metrics.json, config.yaml or .hydra/overrides.yaml below it)")
+    return runs
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def build_table(
+    runs: Sequence[Run],
+    root: str | Path,
+    sort_by: str = DEFAULT_SORT,
+    ascending: bool = False,
+    metric_patterns: Sequence[str] | None = None,
+) -> Table:
+    """Rows sorted by ``sort_by`` (runs without it last, then by path); metric columns filtered by glob."""
+    root = Path(root)
+    setting_cols = list(dict.fromkeys(k for r in runs for k in r.settings))
+    metric_cols = sorted({k for r in runs for k in r.metrics})
+    if metric_patterns:
+        metric_cols = [c for c in metric_cols if c == sort_by or any(fnmatch.fnmatch(c, p) for p in metric_patterns)]
+    known = {"run", "status", *setting_cols, *metric_cols}
+    if sort_by not in known:
+        if metric_cols:
+            raise ConfigError(f"--sort-by {sort_by}: no such column; metrics: {', '.join(metric_cols)}")
+        logger.warning(f"--sort-by {sort_by}: no run has metrics; sorted by run folder")
+        sort_by = "run"
+    elif sort_by in metric_cols:
+        metric_cols = [sort_by] + [c for c in metric_cols if c != sort_by]
+
+    rows = []
+    for r in runs:
+        rows.append({"run": r.path.relative_to(root).as_posix(), "status": r.status, **r.settings, **r.metrics})
+
+    def key(row: dict[str, Any]) -> tuple:
+        value = row.get(sort_by)
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        if missing:
+            return (1, 0, "", row["run"])
+        if _is_number(value):
+            return (0, value if ascending else -value, "", row["run"])
+        return (0, 0, str(value), row["run"])
+
+    rows.sort(key=key)  # numbers best first (or smallest with ascending); text A-Z
+    return Table(["run", "status", *setting_cols, *metric_cols], rows)
+
+
+def _cell(value: Any, precise: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if precise else f"{value:.4f}"
+    return str(value)
+
+
+def to_markdown(table: Table) -> str:
+    """A GitHub markdown table (floats to 4 decimals)."""
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    out = [line(table.columns), line(["---"] * len(table.columns))]
+    out += [line([_cell(row.get(c), False) for c in table.columns]) for row in table.rows]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(table: Table) -> str:
+    """CSV with full-precision numbers; empty cells for missing values."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([_cell(row.get(c), True) for c in table.columns])
+    return buf.getvalue()
+
+
+def write_tables(table: Table, out: str | Path) -> tuple[Path, Path]:
+    """Atomically write ``<out>.md`` and ``<out>.csv``."""
+    out = Path(out)
+    md, csv_path = out.with_name(out.name + ".md"), out.with_name(out.name + ".csv")
+    write_text(md, to_markdown(table))
+    write_text(csv_path, to_csv(table))
+    return md, csv_path
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m sam2_video.results OUTPUTS_DIR``: write the tables, print the markdown one."""
+    from sam2_video.cli import exit_on_user_error
+
+    p = argparse.ArgumentParser(prog="python -m sam2_video.results", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("outputs_dir", help="folder to search for runs, e.g. outputs/multirun")
+    p.add_argument("--sort-by", default=DEFAULT_SORT, help=f"column to sort by (default {DEFAULT_SORT}, best first)")
+    p.add_argument("--ascending", action="store_true", help="smallest first (for losses)")
+    p.add_argument("--metrics", nargs="+", default=None, help="glob patterns of metric columns to keep, e.g. 'val/*'")
+    p.add_argument("--out", default=None, help="writes OUT.md and OUT.csv (default: <outputs_dir>/results)")
+    args = p.parse_args(argv)
+    with exit_on_user_error():
+        runs = collect_runs(args.outputs_dir)
+        table = build_table(runs, args.outputs_dir, args.sort_by, args.ascending, args.metrics)
+        md, csv_path = write_tables(table, args.out or Path(args.outputs_dir) / "results")
+    print(to_markdown(table), end="")
+    logger.info(f"{len(runs)} runs -> {md}, {csv_path}")
+
+
+if __name__ == "__main__":
+    main()
