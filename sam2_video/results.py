@@ -156,10 +156,16 @@ def build_table(
     sort_by: str = DEFAULT_SORT,
     ascending: bool = False,
     metric_patterns: Sequence[str] | None = None,
+    varying_only: bool = False,
 ) -> Table:
-    """Rows sorted by ``sort_by`` (runs without it last, then by path); metric columns filtered by glob."""
+    """Rows sorted by ``sort_by`` (runs without it last, then by path); metric columns filtered by glob.
+
+    ``varying_only`` drops setting columns whose value is the same in every run.
+    """
     root = Path(root)
     setting_cols = list(dict.fromkeys(k for r in runs for k in r.settings))
+    if varying_only and len(runs) > 1:
+        setting_cols = [c for c in setting_cols if len({r.settings.get(c) for r in runs}) > 1]
     metric_cols = sorted({k for r in runs for k in r.metrics})
     if metric_patterns:
         metric_cols = [c for c in metric_cols if c == sort_by or any(fnmatch.fnmatch(c, p) for p in metric_patterns)]
@@ -172,9 +178,7 @@ def build_table(
     elif sort_by in metric_cols:
         metric_cols = [sort_by] + [c for c in metric_cols if c != sort_by]
 
-    rows = []
-    for r in runs:
-        rows.append({"run": r.path.relative_to(root).as_posix(), "status": r.status, **r.settings, **r.metrics})
+    rows = [{"run": r.path.relative_to(root).as_posix(), "status": r.status, **r.settings, **r.metrics} for r in runs]
 
     def key(row: dict[str, Any]) -> tuple:
         value = row.get(sort_by)
@@ -236,11 +240,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--sort-by", default=DEFAULT_SORT, help=f"column to sort by (default {DEFAULT_SORT}, best first)")
     p.add_argument("--ascending", action="store_true", help="smallest first (for losses)")
     p.add_argument("--metrics", nargs="+", default=None, help="glob patterns of metric columns to keep, e.g. 'val/*'")
+    p.add_argument("--varying-only", action="store_true", help="hide settings that are equal in every run")
     p.add_argument("--out", default=None, help="writes OUT.md and OUT.csv (default: <outputs_dir>/results)")
     args = p.parse_args(argv)
     with exit_on_user_error():
         runs = collect_runs(args.outputs_dir)
-        table = build_table(runs, args.outputs_dir, args.sort_by, args.ascending, args.metrics)
+        table = build_table(runs, args.outputs_dir, args.sort_by, args.ascending, args.metrics,
+                            args.varying_only)
         md, csv_path = write_tables(table, args.out or Path(args.outputs_dir) / "results")
     print(to_markdown(table), end="")
     logger.info(f"{len(runs)} runs -> {md}, {csv_path}")

@@ -112,6 +112,10 @@ class ClipDataModule(L.LightningDataModule):
                 f"no path for the {split} split: set data.root=... or data.train_path/data.val_path"
                 + ("/data.test_path" if split == "test" else "")
             )
+        if not self.root.exists() and self.synthetic is None:
+            raise ConfigError(
+                f"data.root={self.root} does not exist: set data.root=... or data.train_path/data.val_path"
+            )
         return default_split_path(self.format, self.root, split)
 
     def prepare_data(self) -> None:
@@ -128,9 +132,7 @@ class ClipDataModule(L.LightningDataModule):
                 f"{self.root} exists but has no train.json/val.json; delete it to regenerate the synthetic data "
                 "or point data.root elsewhere"
             )
-        if self.root.exists():
-            self.root.rmdir()
-        self.synthetic.generate(self.root)
+        self.synthetic.generate(self.root)  # an empty root folder is fine
 
     # ----------------------------------------------------------------------------------------- indexes
     def video_index(self, split: str) -> VideoIndex:

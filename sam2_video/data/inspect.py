@@ -3,9 +3,9 @@
     python -m sam2_video.data.inspect configs/data/synthetic.yaml [data.root=...] [--out DIR]
     python -m sam2_video.data.inspect path/to/train.json --image-size 128 --clip-length 8 --out DIR
 
-A YAML is a data config (composed with the root config when ``configs/config.yaml`` is beside its
-group folder, else with minimal defaults) or a saved full config with a ``data`` node; extra
-``key=value`` arguments are Hydra overrides. A JSON is read as one COCO clip split.
+A YAML is a data-group config (composed with the root config when ``config.yaml`` is beside its
+group folder, else with minimal defaults), a saved full config with a ``data`` node, or a
+standalone data node (``_target_: ...ClipDataModule``); extra ``key=value`` arguments are overrides. A JSON is read as one COCO clip split.
 Exit status: 0 clean, 1 problems found, 2 unusable input.
 """
 
@@ -38,9 +38,9 @@ def _compose_data_cfg(yaml_path: Path, overrides: list[str]):
     register_resolvers()
 
     raw = OmegaConf.load(yaml_path)
-    if "data" in raw and "defaults" not in raw:  # a saved full config
-        cfg = OmegaConf.merge(raw, OmegaConf.from_dotlist(overrides))
-        return cfg.data
+    if "defaults" not in raw:  # a saved full config, or a standalone data node
+        full = raw if "data" in raw else OmegaConf.merge(_FALLBACK_ROOT, {"data": raw})
+        return OmegaConf.merge(full, OmegaConf.from_dotlist(overrides)).data
     group_dir = yaml_path.resolve().parent
     config_dir = group_dir.parent
     name = yaml_path.stem

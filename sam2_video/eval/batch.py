@@ -1,7 +1,7 @@
 """Evaluate many configs (configs/combo/**.yaml) with baseline_eval.py subprocesses, in parallel.
 
 Each config runs as ``baseline_eval.py --config-dir <tree> --config-name <name> output_dir=<root>/<name>``
-with its log in ``<root>/<name>/eval.log``. A config whose ``summary.json`` exists is skipped
+(Hydra's run dir too) with its log in ``<root>/<name>/eval.log``. A config whose ``summary.json`` exists is skipped
 unless ``force``. A failing config does not stop the others; the summary table (baselines.csv /
 baselines.md in ``output_root``) lists every run with its status and the failure's last log line.
 GPUs: one job per visible GPU (``CUDA_VISIBLE_DEVICES`` pinned per job); CPU: jobs share the cores.
@@ -89,7 +89,8 @@ def run_job(job: BatchJob, extra: Sequence[str], env: dict, timeout: Optional[fl
     """Run one baseline_eval.py subprocess; fills status / seconds / error / metrics."""
     job.output_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(REPO / "baseline_eval.py"), "--config-dir", str(job.config_dir),
-           "--config-name", job.name, f"output_dir={job.output_dir.resolve()}", *extra]
+           "--config-name", job.name, f"output_dir={job.output_dir.resolve()}",
+           f"hydra.run.dir={job.output_dir.resolve()}", *extra]
     log = job.output_dir / "eval.log"
     t0 = time.perf_counter()
     with open(log, "w", encoding="utf-8") as fh:

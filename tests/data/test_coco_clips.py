@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pycocotools import mask as mask_utils
 
 from sam2_video.data.coco_clips import load_coco_index
 from sam2_video.errors import DatasetError

@@ -60,6 +60,8 @@ def test_missing_paths_are_config_errors():
     dm = ClipDataModule(image_size=64)
     with pytest.raises(ConfigError, match=r"set data.root=... or data.train_path/data.val_path"):
         dm.video_index("val")
+    with pytest.raises(ConfigError, match=r"data.root=/nonexistent/x does not exist: set data.root=..."):
+        ClipDataModule(root="/nonexistent/x").video_index("train")
     with pytest.raises(ConfigError, match="data.format"):
         ClipDataModule(format="voc")
 

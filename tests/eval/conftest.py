@@ -91,3 +91,28 @@ def synth_index(synth_cfg):
     from sam2_video.eval.evaluate import load_index
 
     return load_index(synth_cfg, "val")
+
+
+def load_script(name: str):
+    """Import a top-level script (baseline_eval.py, ...) as a module, whatever sys.path holds."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def scripts():
+    return load_script
+
+
+@pytest.fixture(scope="session")
+def repo():
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def synth_overrides():
+    return list(SYNTH)

@@ -11,12 +11,17 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import REPO, SYNTH
-
-import grid_search_threshold
-import multi_baseline_eval
-
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module")
+def multi_baseline_eval(scripts):
+    return scripts("multi_baseline_eval")
+
+
+@pytest.fixture(scope="module")
+def grid_search_threshold(scripts):
+    return scripts("grid_search_threshold")
 
 
 def _combo(tree, name, synth_root, extra=""):
@@ -30,26 +35,26 @@ def _combo(tree, name, synth_root, extra=""):
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory, synth_index, synth_root):
+def tree(tmp_path_factory, synth_index, synth_root, repo):
     """A copy of configs/ with two tiny combos: one fine, one with a bad eval key."""
     t = tmp_path_factory.mktemp("cfg") / "configs"
-    shutil.copytree(REPO / "configs", t)
+    shutil.copytree(repo / "configs", t)
     shutil.rmtree(t / "combo", ignore_errors=True)
     _combo(t, "good", synth_root)
     _combo(t, "bad", synth_root, ", prompt_type: lasso")
     return t
 
 
-def test_baseline_eval_bad_config_exits_2(tmp_path, synth_root):
-    r = subprocess.run([sys.executable, "baseline_eval.py", "sam2=debug", f"data.root={synth_root}", *SYNTH,
+def test_baseline_eval_bad_config_exits_2(tmp_path, synth_root, repo, synth_overrides):
+    r = subprocess.run([sys.executable, "baseline_eval.py", "sam2=debug", f"data.root={synth_root}", *synth_overrides,
                         "eval.prompt_type=lasso", f"output_dir={tmp_path}", f"hydra.run.dir={tmp_path}"],
-                       cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)
+                       cwd=repo, env=ENV, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2, r.stderr[-2000:]
     assert "eval.prompt_type='lasso'" in r.stderr
     assert not (tmp_path / "summary.json").exists()
 
 
-def test_multi_baseline_eval(tree, tmp_path, capsys):
+def test_multi_baseline_eval(multi_baseline_eval, tree, tmp_path):
     out = tmp_path / "runs"
     argv = ["--configs-dir", str(tree / "combo"), "--output-root", str(out), "--jobs", "2"]
     assert multi_baseline_eval.main(argv) == 1  # one config fails
@@ -60,13 +65,13 @@ def test_multi_baseline_eval(tree, tmp_path, capsys):
     assert (out / "combo/tiny/good/summary.json").is_file()
     md = (out / "baselines.md").read_text()
     assert "Failures" in md and "combo/tiny/bad" in md
-    # second run: the finished config is skipped, only the failing one runs again
+    # second run: a finished config is skipped
     assert multi_baseline_eval.main([*argv, "--filter", "good"]) == 0
     assert pd.read_csv(out / "baselines.csv").status.tolist() == ["skipped"]
     assert multi_baseline_eval.main(["--configs-dir", str(tree / "combo"), "--filter", "nomatch"]) == 2
 
 
-def test_grid_search_threshold_cli(tree, tmp_path, capsys):
+def test_grid_search_threshold_cli(grid_search_threshold, tree, tmp_path, capsys):
     rc = grid_search_threshold.main(["--config-path", str(tree / "combo/tiny/good.yaml"), "--output-dir",
                                      str(tmp_path), "--thresholds", "0.4,0.6"])
     assert rc == 0

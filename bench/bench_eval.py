@@ -1,0 +1,200 @@
+"""Evaluation speed vs Meta's SAM2VideoPredictor, and memory flatness in video length.
+
+    python bench/bench_eval.py                 # debug SAM2 on CPU: 60 frames, 1 and 3 objects; 200 vs 2000 frames
+    python bench/bench_eval.py --quick         # tiny sizes (what the test runs)
+    python bench/bench_eval.py --json out.json
+
+Speed: frames/s of our streaming propagation (frames read lazily from JPEG, logits resized to the
+video) vs Meta's ``init_state`` + ``add_new_mask`` + ``propagate_in_video`` on the same weights,
+video and mask prompts; best of ``--repeats``. Memory: a full ``evaluate_index`` run (metrics, CSV,
+PNGs) on a synthetic video generated on the fly, each length in a fresh subprocess: peak RSS and
+tracemalloc peak (Python + numpy) during the run. Targets: speed ratio >= 1.5 with 3 objects,
+memory ratio (2000 / 200 frames) <= 1.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from sam2_video.config import compose_config
+from sam2_video.data.index import FrameRecord, VideoIndex, VideoRecord
+from sam2_video.eval.evaluate import evaluate_index
+from sam2_video.eval.geometry import FrameGeometry
+from sam2_video.eval.prompting import FramePrompt
+from sam2_video.eval.propagate import StreamingPropagator, static_prompts
+from sam2_video.eval.settings import EvalSettings
+from sam2_video.model.builder import build_sam2_model
+from sam2_video.model.checkpoint import save_official
+
+
+def debug_model():
+    """The debug SAM2 (random weights, object-score bias raised so that masks are not empty)."""
+    cfg = compose_config(["sam2=debug"])
+    torch.manual_seed(0)
+    model = build_sam2_model(cfg.model).eval()
+    with torch.no_grad():
+        model.sam_mask_decoder.pred_obj_score_head.layers[-1].bias += 20.0
+    return cfg, model
+
+
+def disc_masks(t: int, h: int, w: int, n: int) -> np.ndarray:
+    """(n, H, W) bool: n discs bouncing around (deterministic in t)."""
+    yy, xx = np.ogrid[:h, :w]
+    out = np.zeros((n, h, w), bool)
+    for i in range(n):
+        r = 0.12 * min(h, w) * (1 + 0.3 * i)
+        cy = r + abs((17 + 23 * i + 2.0 * t) % (2 * (h - 2 * r)) - (h - 2 * r))
+        cx = r + abs((11 + 31 * i + 3.0 * t) % (2 * (w - 2 * r)) - (w - 2 * r))
+        out[i] = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+    return out
+
+
+def disc_frame(t: int, h: int, w: int, n: int) -> np.ndarray:
+    rng = np.random.default_rng(t)
+    img = (rng.random((h, w, 3)) * 70).astype(np.uint8)
+    for i, m in enumerate(disc_masks(t, h, w, n)):
+        img[m] = ((80 * i + 200) % 256, (150 * i + 60) % 256, (90 * i + 120) % 256)
+    return img
+
+
+class OnTheFlyVideo(VideoRecord):
+    """A VideoRecord whose frames and masks are generated when asked (nothing on disk)."""
+
+    def __init__(self, num_frames: int, h: int, w: int, n: int) -> None:
+        frames = [FrameRecord(Path(f"{t:05d}.jpg"), t, t, h, w, {i + 1: None for i in range(n)}) for t in range(num_frames)]
+        super().__init__("onthefly", frames, {i + 1: 1 + i % 3 for i in range(n)})
+        self.h, self.w, self.n = h, w, n
+
+    def load_image(self, t: int) -> np.ndarray:
+        return disc_frame(t, self.h, self.w, self.n)
+
+    def load_masks(self, t, track_ids=None):
+        m = disc_masks(t, self.h, self.w, self.n)
+        return {i + 1: m[i] for i in range(self.n) if track_ids is None or i + 1 in track_ids}
+
+    def load_mask_stack(self, t: int, track_ids: list[int]) -> np.ndarray:
+        m = disc_masks(t, self.h, self.w, self.n)
+        return m[[tid - 1 for tid in track_ids]]
+
+
+def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int) -> dict:
+    from sam2_video.model.meta import build_meta_video_predictor
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "video"
+        folder.mkdir()
+        for t in range(num_frames):
+            Image.fromarray(disc_frame(t, *hw, 3)).save(folder / f"{t:05d}.jpg", quality=95)
+        save_official(model, Path(tmp) / "w.pt")
+        meta = build_meta_video_predictor(cfg.model, Path(tmp) / "w.pt")
+        masks0 = disc_masks(0, *hw, 3)[:objects]
+
+        def run_meta() -> None:
+            state = meta.init_state(str(folder))
+            for o in range(objects):
+                meta.add_new_mask(state, 0, o + 1, masks0[o])
+            for _, _, logits in meta.propagate_in_video(state):
+                (logits > 0).any()
+
+        def run_ours() -> None:
+            geo = FrameGeometry(*hw, model.image_size)
+            load = lambda t: np.array(Image.open(folder / f"{t:05d}.jpg").convert("RGB"))  # noqa: E731
+            schedule, prompts_at = static_prompts({0: {o + 1: FramePrompt("mask", mask=masks0[o]) for o in range(objects)}})
+            for out in StreamingPropagator(model).propagate(num_frames, load, schedule, prompts_at, geo):
+                (geo.logits(out.low_res_logits) > 0).any()
+
+        times = {}
+        for name, fn in (("meta", run_meta), ("ours", run_ours)):
+            fn()  # warm-up
+            best = float("inf")
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                fn()
+                best = min(best, time.perf_counter() - t0)
+            times[name] = best
+    return {"objects": objects, "frames": num_frames, "meta_fps": num_frames / times["meta"],
+            "ours_fps": num_frames / times["ours"], "speedup": times["meta"] / times["ours"]}
+
+
+def memory_child(num_frames: int, hw: tuple[int, int], objects: int) -> dict:
+    """Run a full evaluation of an on-the-fly video; report peak RSS and tracemalloc peak."""
+    _, model = debug_model()
+    video = OnTheFlyVideo(num_frames, *hw, objects)
+    index = VideoIndex([video], {1: "a", 2: "b", 3: "c"}, "on-the-fly")
+    settings = EvalSettings(report=False, save_masks=True, num_worst_frames=3)
+    with tempfile.TemporaryDirectory() as tmp:
+        evaluate_index(model, VideoIndex([OnTheFlyVideo(4, *hw, objects)], index.categories, "warm-up"),
+                       settings, Path(tmp) / "warm")  # warm-up: lazy imports, allocator pools
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        evaluate_index(model, index, settings, Path(tmp) / "run")
+        seconds = time.perf_counter() - t0
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"frames": num_frames, "peak_rss_mb": rss1 / 1024, "rss_growth_mb": (rss1 - rss0) / 1024,
+            "tracemalloc_peak_mb": peak / 2**20, "seconds": seconds}
+
+
+def bench_memory(sizes: list[int], hw: tuple[int, int], objects: int) -> list[dict]:
+    out = []
+    for n in sizes:
+        cmd = [sys.executable, __file__, "--memory-child", str(n), "--hw", str(hw[0]), str(hw[1]),
+               "--objects", str(objects)]
+        res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        out.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    ap.add_argument("--frames", type=int, default=60, help="frames of the speed video")
+    ap.add_argument("--hw", type=int, nargs=2, default=[240, 320], help="video height width")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--memory-sizes", type=int, nargs=2, default=[200, 2000])
+    ap.add_argument("--objects", type=int, default=3, help="objects in the memory runs")
+    ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    if args.memory_child is not None:
+        print(json.dumps(memory_child(args.memory_child, tuple(args.hw), args.objects)))
+        return
+    if args.quick:
+        args.frames, args.repeats, args.memory_sizes, args.hw = 6, 1, [10, 30], [64, 80]
+    cfg, model = debug_model()
+    speed = [bench_speed(cfg, model, args.frames, tuple(args.hw), n, args.repeats) for n in (1, 3)]
+    memory = bench_memory(args.memory_sizes, tuple(args.hw), args.objects)
+    small, big = memory
+    result = {"speed": speed, "memory": memory,
+              "memory_ratio_rss": big["peak_rss_mb"] / small["peak_rss_mb"],
+              "memory_ratio_tracemalloc": big["tracemalloc_peak_mb"] / small["tracemalloc_peak_mb"],
+              "torch_threads": torch.get_num_threads(), "device": "cpu"}
+    for s in speed:
+        print(f"{s['objects']} object(s), {s['frames']} frames: Meta {s['meta_fps']:.1f} fps, "
+              f"ours {s['ours_fps']:.1f} fps -> {s['speedup']:.2f}x")
+    for m in memory:
+        print(f"{m['frames']} frames: peak RSS {m['peak_rss_mb']:.0f} MB (+{m['rss_growth_mb']:.1f} MB during eval), "
+              f"tracemalloc peak {m['tracemalloc_peak_mb']:.2f} MB, {m['seconds']:.1f} s")
+    print(f"memory ratio {big['frames']}/{small['frames']}: RSS {result['memory_ratio_rss']:.3f}, "
+          f"tracemalloc {result['memory_ratio_tracemalloc']:.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
