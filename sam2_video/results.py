@@ -122,15 +122,16 @@ def read_run(path: Path) -> Run:
 
 
 def find_run_dirs(root: Path) -> list[Path]:
-    """Folders under ``root`` (itself included) that look like runs, sorted."""
-    found: set[Path] = set()
-    for pattern in (METRICS_FILE, "config.yaml", ".hydra/overrides.yaml"):
-        for p in root.rglob(pattern):
-            run_dir = p.parent.parent if p.parent.name == ".hydra" else p.parent
-            if p.parent.name == ".hydra" and pattern == "config.yaml":
-                continue
-            found.add(run_dir)
-    return sorted(found)
+    """Folders under ``root`` (itself included) that look like runs, sorted.
+
+    A folder with only ``config.yaml`` inside another run (e.g. ``wandb/run-*/files``) is not a run.
+    """
+    strong = {p.parent for p in root.rglob(METRICS_FILE)}
+    strong |= {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
+    weak = {p.parent for p in root.rglob("config.yaml") if p.parent.name != ".hydra"} - strong
+    found = strong | weak
+    weak = {d for d in weak if not any(a in found for a in d.parents)}
+    return sorted(strong | weak)
 
 
 def collect_runs(root: str | Path) -> list[Run]:
@@ -164,6 +165,7 @@ def build_table(
     """
     root = Path(root)
     setting_cols = list(dict.fromkeys(k for r in runs for k in r.settings))
+    setting_cols.sort(key=lambda c: c != "config_name")  # stable: config_name first, the rest as first seen
     if varying_only and len(runs) > 1:
         setting_cols = [c for c in setting_cols if len({r.settings.get(c) for r in runs}) > 1]
     metric_cols = sorted({k for r in runs for k in r.metrics})
@@ -185,6 +187,11 @@ def build_table(
         missing = value is None or (isinstance(value, float) and math.isnan(value))
         if missing:
             return (1, 0, "", row["run"])
+        if isinstance(value, str):
+            try:
+                value = float(value)  # numeric overrides (optim.lr=1e-4) sort as numbers
+            except ValueError:
+                pass
         if _is_number(value):
             return (0, value if ascending else -value, "", row["run"])
         return (0, 0, str(value), row["run"])

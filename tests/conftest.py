@@ -12,7 +12,7 @@ from omegaconf import DictConfig
 
 from sam2_video.config import compose_config
 
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pytest
+import torch
 from omegaconf import OmegaConf
 
 from sam2_video.combos import DEFAULT_OUTPUT_DIR, INDEX_NAME, read_index
@@ -64,8 +65,17 @@ def test_command_line_overrides_beat_the_combo():
     assert cfg.eval.prompt_type == "mask" and cfg.loss.weight_dict == loss_weights("equal")
 
 
+@pytest.fixture
+def one_thread():
+    """One torch thread: on a busy shared CPU two threads spin-wait and run many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("number, kind", [(1, "point"), (5, "box"), (10, "mask")])
-def test_combo_trains_one_step_on_synthetic_data(make_cfg, synthetic_root, tmp_path, number, kind):
+def test_combo_trains_one_step_on_synthetic_data(make_cfg, synthetic_root, tmp_path, one_thread, number, kind):
     from sam2_video.training.train import train
 
     cfg = make_cfg("data=synthetic", f"data.root={synthetic_root}", "trainer.max_steps=1",

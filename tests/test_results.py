@@ -1,0 +1,106 @@
+"""Results collector: runs with / without metrics, overrides as columns, sorting, tables, CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sam2_video.errors import ConfigError
+from sam2_video.results import build_table, collect_runs, flatten_metrics, main, parse_overrides
+
+
+def _run(root: Path, name: str, overrides: list[str] | None = None, metrics: dict | str | None = None,
+         config: dict | None = None, config_name: str = "config") -> Path:
+    d = root / name
+    d.mkdir(parents=True)
+    if overrides is not None:
+        (d / ".hydra").mkdir()
+        (d / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+        (d / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"job": {"config_name": config_name}}}))
+        (d / ".hydra" / "config.yaml").write_text("seed: 1\n")
+    if config is not None:
+        (d / "config.yaml").write_text(yaml.safe_dump(config))
+    if metrics is not None:
+        (d / "metrics.json").write_text(metrics if isinstance(metrics, str) else json.dumps(metrics))
+    return d
+
+
+def _metrics(jf: float, loss: float) -> dict:
+    return {"output_dir": "x", "global_step": 10, "train_loss": loss, "final": {"val/jf": jf, "val/loss": loss},
+            "best": {"val/jf": jf + 0.01}, "eval": {"overall": {"JF": jf, "num_objects": 3}, "per_video": {"a": {}}}}
+
+
+@pytest.fixture
+def outputs(tmp_path) -> Path:
+    root = tmp_path / "outputs"
+    _run(root, "multirun/d/t/0", ["data=endovis17", "loss=dice_main"], _metrics(0.5, 2.0))
+    _run(root, "multirun/d/t/1", ["data=endovis18", "loss=dice_main"], _metrics(0.7, 3.0))
+    _run(root, "multirun/d/t/2", ["data=endovis18", "loss=focal_main", "+extra=1"])  # crashed: no metrics
+    _run(root, "combo", [], _metrics(0.6, 1.0), config_name="combo/endovis18/1")
+    _run(root, "plain", None, _metrics(0.4, 4.0), config={"task_name": "best", "model": {"variant": "debug"}})
+    _run(root, "broken", ["loss=equal"], "{not json")
+    _run(root, "broken/wandb/run-1/files", None, config={"lr": 1})  # a logger's file, not a run
+    return root
+
+
+def test_flatten_and_parse_overrides():
+    flat = flatten_metrics(_metrics(0.5, 2.0))
+    assert flat == {"global_step": 10, "train_loss": 2.0, "val/jf": 0.5, "val/loss": 2.0, "best/val/jf": 0.51,
+                    "eval/JF": 0.5, "eval/num_objects": 3}
+    assert parse_overrides(["a.b=1", "+c=x=y", "++d=2", "~e"]) == {"a.b": "1", "c": "x=y", "d": "2", "e": "(deleted)"}
+
+
+def test_collect_lists_every_run_including_those_without_metrics(outputs):
+    runs = {r.path.relative_to(outputs).as_posix(): r for r in collect_runs(outputs)}
+    assert set(runs) == {"multirun/d/t/0", "multirun/d/t/1", "multirun/d/t/2", "combo", "plain", "broken"}
+    assert runs["multirun/d/t/2"].status == "no metrics" and runs["multirun/d/t/2"].settings["extra"] == "1"
+    assert runs["broken"].status == "bad metrics"
+    assert runs["combo"].settings == {"config_name": "combo/endovis18/1"}
+    assert runs["plain"].settings == {"task_name": "best", "model.variant": "debug"}
+
+
+def test_table_sorted_by_metric_with_runs_without_it_last(outputs):
+    table = build_table(collect_runs(outputs), outputs, sort_by="val/jf")
+    assert [r["run"] for r in table.rows] == ["multirun/d/t/1", "combo", "multirun/d/t/0", "plain", "broken",
+                                              "multirun/d/t/2"]
+    assert table.columns[:4] == ["run", "status", "config_name", "loss"]
+    assert table.columns.index("val/jf") > table.columns.index("extra")
+    up = build_table(collect_runs(outputs), outputs, sort_by="val/loss", ascending=True, metric_patterns=["val/*"])
+    assert [r["run"] for r in up.rows][:2] == ["combo", "multirun/d/t/0"]
+    assert [c for c in up.columns if "/" in c] == ["val/loss", "val/jf"]
+    by_data = build_table(collect_runs(outputs), outputs, sort_by="data")
+    assert [r.get("data") for r in by_data.rows][:3] == ["endovis17", "endovis18", "endovis18"]
+
+
+def test_varying_only_and_unknown_sort_column(outputs):
+    runs = [r for r in collect_runs(outputs) if r.path.parent.name == "t"][:2]
+    table = build_table(runs, outputs, varying_only=True)
+    assert "data" in table.columns and "loss" not in table.columns
+    with pytest.raises(ConfigError, match="no such column"):
+        build_table(runs, outputs, sort_by="val/JF")
+
+
+def test_cli_writes_markdown_and_csv_atomically(outputs, tmp_path, capsys):
+    main([str(outputs), "--sort-by", "eval/JF", "--out", str(tmp_path / "tables" / "all")])
+    md = (tmp_path / "tables" / "all.md").read_text()
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "tables" / "all.csv").read_text())))
+    assert md == capsys.readouterr().out and md.splitlines()[2].startswith("| multirun/d/t/1 | ok |")
+    assert rows[0]["eval/JF"] == "0.7" and rows[-1]["status"] == "no metrics" and rows[-1]["val/jf"] == ""
+    assert not [p for p in (tmp_path / "tables").iterdir() if p.name.startswith(".")]  # no temp files left
+    main([str(outputs)])  # default: <outputs>/results.{md,csv}; not picked up as runs later
+    assert (outputs / "results.md").is_file() and len(collect_runs(outputs)) == 6
+
+
+def test_cli_bad_input_exits_2(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main([str(tmp_path / "missing")])
+    assert exc.value.code == 2
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit) as exc:
+        main([str(tmp_path / "empty")])
+    assert exc.value.code == 2
