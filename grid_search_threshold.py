@@ -12,7 +12,7 @@ import sys
 from loguru import logger
 
 from sam2_video.errors import UserError
-from sam2_video.eval.compose import compose_config
+from sam2_video.eval.compose import compose_from
 from sam2_video.eval.threshold import grid_search, parse_thresholds
 
 
@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model.checkpoint_path=/ckpt/sam2.pt")
     args = ap.parse_args(argv)
     try:
-        cfg = compose_config(args.config_path, [*args.overrides, f"output_dir={args.output_dir}"])
+        cfg = compose_from(args.config_path, [*args.overrides, f"output_dir={args.output_dir}"])
         thresholds = parse_thresholds(args.thresholds) if args.thresholds else None
         result = grid_search(cfg, args.output_dir, thresholds, keep_logits=args.keep_logits)
     except UserError as exc:

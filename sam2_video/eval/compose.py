@@ -40,7 +40,7 @@ def locate(config: str, config_dir: str | Path | None = None) -> tuple[Path, str
     return root, name
 
 
-def compose_config(config: str = "config", overrides: Sequence[str] = (), config_dir: str | Path | None = None) -> DictConfig:
+def compose_from(config: str = "config", overrides: Sequence[str] = (), config_dir: str | Path | None = None) -> DictConfig:
     """The composed config of ``config`` with command-line style ``overrides``."""
     import sam2  # noqa: F401  (importing sam2 initialises GlobalHydra: do it before clearing)
 

@@ -53,8 +53,10 @@ class _VideoWriter:
         self.base = base
         self.active = np.zeros((num_frames, num_objects), dtype=bool)
         self.prompted = np.zeros((num_frames, num_objects), dtype=bool)
-        self.logits = np.lib.format.open_memmap(base.with_suffix(".logits.npy"), mode="w+", dtype=np.float32,
-                                                shape=(num_frames, num_objects, *low_hw))
+        self.logits = None  # (T, O, h, w) float32 memmap; none for a video without objects
+        if num_objects:
+            self.logits = np.lib.format.open_memmap(base.with_suffix(".logits.npy"), mode="w+", dtype=np.float32,
+                                                    shape=(num_frames, num_objects, *low_hw))
 
     def write(self, pf: PredFrame, track_ids: list[int]) -> None:
         self.active[pf.frame] = pf.active
@@ -63,7 +65,8 @@ class _VideoWriter:
             self.logits[pf.frame, pf.active] = pf.low_res[:, 0].float().cpu().numpy()
 
     def close(self) -> None:
-        self.logits.flush()
-        del self.logits
+        if self.logits is not None:
+            self.logits.flush()
+            self.logits = None
         np.save(self.base.with_suffix(".active.npy"), self.active)
         np.save(self.base.with_suffix(".prompted.npy"), self.prompted)

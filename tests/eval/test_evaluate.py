@@ -113,3 +113,12 @@ def test_failing_run_leaves_no_partial_outputs(synth_cfg, synth_index, debug_mod
     with pytest.raises(OSError):
         evaluate_index(debug_model, synth_index, _settings(synth_cfg, save_rle=True), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("geometry,resize_mode", [("meta", "square"), ("data", "letterbox"), ("data", "square")])
+def test_geometries_round_trip_the_prompt_mask(synth_cfg, synth_index, debug_model, tmp_path, geometry, resize_mode):
+    s = _settings(synth_cfg, geometry=geometry, save_masks=False, report=False, max_videos=1)
+    evaluate_index(debug_model, synth_index, s, tmp_path, resize_mode=resize_mode)
+    frames = pd.read_csv(tmp_path / "metrics_per_frame.csv")
+    prompted = frames[(frames.prompted == 1) & (frames.gt_area >= 100)]
+    assert len(prompted) > 0 and (prompted.J > 0.85).all()  # mask prompt -> mask output, through the resize
