@@ -2,6 +2,7 @@
 
     python bench/bench_loader.py                      # synthetic 480x854 frames -> 512 px, 8-frame clips
     python bench/bench_loader.py --data DIR --format coco --image-size 512 --json out.json
+    python bench/bench_loader.py --quick              # seconds: smoke run
 
 Without --data, a synthetic dataset with CholecSeg8k-sized frames (480 x 854) is generated in a
 temporary folder. The first batch of each run (worker start-up) is not timed.
@@ -46,13 +47,18 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=16, help="timed clips per run")
     ap.add_argument("--workers", type=int, nargs="+", default=[0, 2])
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 128 px, 4-frame clips, 2 clips, 0 workers")
     args = ap.parse_args()
+    frame_size = (480, 854)
+    if args.quick:
+        args.image_size, args.clip_length, args.clips, args.workers = 128, 4, 2, [0]
+        frame_size = (96, 128)
 
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data
         if root is None:
             root = generate_dataset(Path(tmp) / "synthetic", num_videos=4, num_frames=2 * args.clip_length,
-                                    size=(480, 854), seed=0, val_fraction=0.5)
+                                    size=frame_size, seed=0, val_fraction=0.5)
         rows = []
         for workers in args.workers:
             dm = ClipDataModule(format=args.format, root=str(root), image_size=args.image_size,

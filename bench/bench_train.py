@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import statistics
 import sys
 import tempfile
@@ -40,7 +41,7 @@ import torch
 import yaml
 from hydra.utils import instantiate
 from loguru import logger
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from sam2_video.config import build, compose_config
 from sam2_video.data.synthetic import generate_dataset
@@ -53,15 +54,17 @@ PROMPT_MIXES = {"mix": None, "mask": "{point: 0.0, box: 0.0, mask: 1.0}"}  # mix
 
 
 def parse_config(spec: str) -> tuple[str, int | None]:
+    """``"sam2.1_tiny@512"`` -> ``("sam2.1_tiny", 512)``; no ``@`` keeps the variant's own size."""
     variant, _, size = spec.partition("@")
     return variant, int(size) if size else None
 
 
-def compose(spec: str, root: Path, out: Path, args) -> "OmegaConf":
+def compose(spec: str, root: Path, out: Path, args) -> DictConfig:
+    """The composed config for ``VARIANT[@SIZE]`` on the synthetic data at ``root``."""
     variant, size = parse_config(spec)
     overrides = [f"sam2={variant}", f"data.root={root}", "data.num_workers=0", f"data.clip_length={args.frames}",
-                 f"data.clip_stride={args.frames}", f"model.max_objects={args.objects}", f"data.batch_size={args.batch_size}",
-                 f"output_dir={out}", "logger=none", f"seed={args.seed}"]
+                 f"data.clip_stride={args.frames}", f"model.max_objects={args.objects}",
+                 f"data.batch_size={args.batch_size}", f"output_dir={out}", "logger=none", f"seed={args.seed}"]
     if size:
         overrides.append(f"model.image_size={size}")
     if PROMPT_MIXES[args.prompts]:
@@ -76,6 +79,7 @@ def official_meta_loss():
 
 
 def build_ours(cfg, device):
+    """Our LightningModule and its step function (optimiser + scheduler from configure_optimizers)."""
     torch.manual_seed(cfg.seed)
     module = build_module(cfg).to(device)
     module.model.rng = np.random.default_rng(cfg.seed)
@@ -104,6 +108,7 @@ def build_ours(cfg, device):
 
 
 def build_meta(cfg, ours_model, device):
+    """Meta's SAM2Train with ``ours_model``'s weights / trainable flags, and its step function."""
     from training.optimizer import GradientClipper
 
     tree = meta_model_tree(cfg.model, "training.model.sam2.SAM2Train")
@@ -125,6 +130,8 @@ def build_meta(cfg, ours_model, device):
         with autocast():
             outs = meta(batch.to_sam2())
             loss = loss_fn(outs, batch.masks)["core_loss"]
+        if not math.isfinite(loss.item()):  # Meta's Trainer._run_step does this check every step
+            raise RuntimeError(f"Meta path: non-finite loss at step {i}")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         clipper(meta)
@@ -146,6 +153,7 @@ def loader_rate(dm, clips: int) -> float | None:
 
 
 def run_config(spec: str, args, device: torch.device) -> dict:
+    """Time ``spec``'s steps, ours and Meta's alternating; returns the result row."""
     variant, _ = parse_config(spec)
     small = variant == "debug"
     warmup = args.warmup if args.warmup is not None else (3 if small else 1)
@@ -209,11 +217,13 @@ def paired_ratio(times: dict[str, list[float]]) -> float:
 
 
 def sync(device: torch.device) -> None:
+    """Wait for queued GPU work so that wall times cover it."""
     if device.type == "cuda":
         torch.cuda.synchronize()
 
 
 def profile_step(paths, batch, autocast, top: int, device: torch.device) -> None:
+    """Print the ``top`` ops by self CPU time of one step of each path."""
     from torch.profiler import ProfilerActivity, profile
 
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
@@ -244,7 +254,8 @@ def main() -> None:
     ap.add_argument("--prefetch", type=int, default=4, help="batches loaded before timing (cycled)")
     ap.add_argument("--loader-clips", type=int, default=8, help="clips timed for the loader rate (0: skip)")
     ap.add_argument("--profile", type=int, default=0, help="also print the top-N torch.profiler ops of one step")
-    ap.add_argument("--override", nargs="*", default=[], help="extra Hydra overrides, e.g. model.trainable_modules=[all]")
+    ap.add_argument("--override", nargs="*", default=[],
+                    help="extra Hydra overrides, e.g. model.trainable_modules=[all]")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args()

@@ -4,13 +4,15 @@
     python bench/run_all.py --quick             # smoke runs on the debug model
     python bench/run_all.py --only train eval   # bench_train.py and bench_eval.py only
 
-Each script runs in its own subprocess. ``--quick`` is passed to scripts that define it; scripts
-without it get their small arguments from ``QUICK_ARGS``. Exit status 1 if any script failed.
+Each script runs in its own subprocess with ``OMP_NUM_THREADS=--threads`` (default 1: on a shared
+2-core machine 2 OpenMP threads made bench_eval ~100x slower). ``--quick`` is passed to scripts
+that define it; scripts without it get small arguments from ``QUICK_ARGS``. Exit 1 if any failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -19,10 +21,8 @@ from pathlib import Path
 from loguru import logger
 
 BENCH_DIR = Path(__file__).resolve().parent
-# Small arguments for scripts that have no --quick flag (used only while they lack one).
-QUICK_ARGS = {
-    "bench_loader.py": ["--image-size", "128", "--clip-length", "4", "--clips", "2", "--workers", "0"],
-}
+# Small arguments for scripts that have no --quick flag (none at present: all define --quick).
+QUICK_ARGS: dict[str, list[str]] = {}
 
 
 def discover(only: list[str] | None = None) -> list[Path]:
@@ -46,16 +46,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke runs (what tests/bench runs)")
     ap.add_argument("--only", nargs="+", default=None, help="script names, e.g. train eval")
+    ap.add_argument("--threads", type=int, default=1, help="OMP_NUM_THREADS / MKL_NUM_THREADS of each script")
     args = ap.parse_args()
     scripts = discover(args.only)
     if not scripts:
         sys.exit(f"no bench scripts matched in {BENCH_DIR}")
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     rows = []
     for script in scripts:
         cmd = command(script, args.quick)
-        logger.info(f"running {' '.join([Path(cmd[0]).name, *cmd[1:]])}")
+        logger.info(f"running OMP_NUM_THREADS={args.threads} {' '.join([Path(cmd[0]).name, *cmd[1:]])}")
         t0 = time.perf_counter()
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env)
         rows.append((script.name, res.returncode, time.perf_counter() - t0))
         print(f"\n===== {script.name} (exit {res.returncode}, {rows[-1][2]:.0f} s) =====")
         print(res.stdout.rstrip())

@@ -24,11 +24,6 @@ from sam2_video.errors import ConfigError, DatasetError
 SPLITS = ("train", "val", "test")
 
 
-def _worker_init(worker_id: int) -> None:
-    """One OpenCV thread per loader worker (the workers already run in parallel)."""
-    cv2.setNumThreads(1)
-
-
 class ClipDataModule(L.LightningDataModule):
     """Clips for training / validation and `VideoIndex` access for full-video evaluation.
 
@@ -194,6 +189,11 @@ class ClipDataModule(L.LightningDataModule):
         if split not in self.datasets:
             self.datasets[split] = self.make_dataset(split)
         ds = self.datasets[split]
+        if self.num_workers > 0:
+            # OpenCV's thread pool does not survive fork(): a forked worker touching an inherited pool
+            # (even cv2.setNumThreads) can hang. Single-threaded cv2 here means no pool to inherit; the
+            # workers supply the parallelism.
+            cv2.setNumThreads(1)
         return DataLoader(
             ds,
             batch_size=self.batch_size if train else self.val_batch_size,
@@ -203,7 +203,6 @@ class ClipDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
-            worker_init_fn=_worker_init,
             drop_last=False,
         )
 

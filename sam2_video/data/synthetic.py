@@ -8,7 +8,8 @@ Writes, atomically (a temporary sibling folder renamed to DIR at the end):
     DIR/ImageSets/2017/{train,val}.txt          DAVIS split lists
     DIR/{train,val}.json                        COCO clips, compressed RLE, track_id, split by video
     DIR/synthetic.json                          the generation parameters
-Deterministic for a seed (byte-identical files). Categories: 1 ellipse, 2 polygon, 3 instrument.
+Deterministic for a seed (byte-identical files). Categories: 1 ellipse, 2 polygon, 3 instrument
+(a split's JSON lists the categories that have annotations in it).
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ import numpy as np
 from loguru import logger
 from PIL import Image
 from pycocotools import mask as mask_utils
+from tqdm import tqdm
 
 from sam2_video.atomic import write_json
 from sam2_video.data.davis import davis_palette
 from sam2_video.data.synthetic_scene import CATEGORIES, render_video
-from sam2_video.errors import ConfigError
+from sam2_video.errors import ConfigError, UserError
 
 
 @dataclass
@@ -71,7 +73,8 @@ def _write_video(tmp: Path, vid: str, frames: np.ndarray, labels: np.ndarray, qu
     (tmp / "Annotations" / vid).mkdir(parents=True)
     for t in range(len(frames)):
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frames[t], cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-        assert ok
+        if not ok:
+            raise OSError(f"JPEG encoding failed for {vid} frame {t}")
         (tmp / "JPEGImages" / vid / f"{t:05d}.jpg").write_bytes(buf.tobytes())
         png = Image.fromarray(labels[t])  # mode L; putpalette makes it P with the same indices
         png.putpalette(palette)
@@ -115,7 +118,7 @@ def generate(spec: SyntheticSpec, out: str | os.PathLike, overwrite: bool = Fals
         split_of = {v: ("val" if v >= spec.num_videos - spec.num_val else "train") for v in range(spec.num_videos)}
         coco = {s: {"images": [], "annotations": [], "categories": categories, "videos": []} for s in ("train", "val")}
         ids = {"image": 0, "ann": 0}
-        for v in range(spec.num_videos):
+        for v in tqdm(range(spec.num_videos), desc="synthetic videos", disable=None, leave=False):
             vid = f"synth_{v:03d}"
             rng = np.random.default_rng([spec.seed, v])
             frames, labels, cats = render_video(rng, spec.num_frames, h, w, spec.num_objects)
@@ -127,6 +130,8 @@ def generate(spec: SyntheticSpec, out: str | os.PathLike, overwrite: bool = Fals
             d["videos"].append({"id": vid, "name": vid})
         (tmp / "ImageSets" / "2017").mkdir(parents=True)
         for s, d in coco.items():
+            used = {a["category_id"] for a in d["annotations"]}  # a category must have annotations
+            d["categories"] = [c for c in categories if c["id"] in used]
             write_json(tmp / f"{s}.json", d, indent=None)
             names = [x["id"] for x in d["videos"]]
             (tmp / "ImageSets" / "2017" / f"{s}.txt").write_text("".join(n + "\n" for n in names))
@@ -182,8 +187,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--jpeg-quality", type=int, default=95)
     ap.add_argument("--overwrite", action="store_true")
     args = ap.parse_args(argv)
-    from sam2_video.errors import UserError
-
     try:
         spec = SyntheticSpec(args.num_videos, args.num_frames, args.size, args.seed, args.num_objects,
                              args.val_fraction, args.jpeg_quality)

@@ -75,15 +75,18 @@ def background(rng: np.random.Generator, h: int, w: int, margin: int) -> np.ndar
     return np.clip(bg, 0, 255).astype(np.uint8)
 
 
-def make_objects(rng: np.random.Generator, h: int, w: int, num_objects: int, categories: list[int]) -> list[SceneObject]:
-    """``num_objects`` objects with the given categories, distinct hues and random motion."""
+def make_objects(
+    rng: np.random.Generator, h: int, w: int, num_objects: int, categories: list[int], num_frames: int
+) -> list[SceneObject]:
+    """``num_objects`` objects with the given categories, distinct hues and random motion (the last
+    one flies through the frame, entering / leaving, in videos of >= 8 frames with probability 0.6)."""
     s = min(h, w)
     p = max(32, int(0.6 * max(h, w)))
     hue0 = rng.uniform(0, 1)
     z = rng.permutation(num_objects)
     objs = []
     for i, cat in enumerate(categories):
-        fly = i == num_objects - 1 and num_objects > 1 and rng.random() < 0.6
+        fly = i == num_objects - 1 and num_objects > 1 and rng.random() < 0.6 and num_frames >= 8
         center = rng.uniform(0.25, 0.75, size=2) * (w, h)
         speed = rng.uniform(0.004, 0.012) * s
         direction = rng.uniform(0, 2 * math.pi)
@@ -177,7 +180,7 @@ def render_video(
     and track id -> category. Each video holds every category when ``num_objects >= num_categories``."""
     cats = [1 + i % num_categories for i in range(num_objects)]
     cats = [int(c) for c in rng.permutation(cats)]
-    objs = make_objects(rng, h, w, num_objects, cats)
+    objs = make_objects(rng, h, w, num_objects, cats, num_frames)
     margin = max(4, int(0.1 * min(h, w)))
     bg = background(rng, h, w, margin)
     pan0, pan_v = rng.uniform(0, 2 * margin, size=2), rng.uniform(-0.6, 0.6, size=2)

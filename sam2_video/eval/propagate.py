@@ -3,7 +3,8 @@
 Same computation as Meta's ``SAM2VideoPredictor`` (add prompts, then ``propagate_in_video``;
 its post-processing off), re-organised for evaluation:
 
-- frames are loaded lazily, one at a time; image features are computed once per frame and shared
+- frames are loaded lazily, one at a time (on GPU decoded one frame ahead in a background thread,
+  overlapping decoding with the model); image features are computed once per frame and shared
   (expanded, not copied) by every object;
 - objects whose first prompt is on the same frame form one group and run as one batch;
 - only the memory SAM2 can still read is kept: the conditioning (prompted) frames and the last
@@ -22,6 +23,7 @@ Memory features are stored in ``memory_dtype`` (bfloat16, like Meta).
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping, Optional, Sequence
 
@@ -34,6 +36,7 @@ from sam2_video.eval.geometry import FrameGeometry
 from sam2_video.eval.prompting import FramePrompt
 
 PromptSource = Callable[[int], Mapping[int, FramePrompt]]
+
 
 @dataclass
 class FrameOutput:
@@ -56,9 +59,12 @@ class StreamingPropagator:
     """Propagate prompts through a whole video (see module doc). Puts ``model`` in eval mode."""
 
     def __init__(self, model: SAM2Base, memory_dtype: Optional[torch.dtype] = torch.bfloat16,
-                 autocast_dtype: Optional[torch.dtype] = None) -> None:
+                 autocast_dtype: Optional[torch.dtype] = None, prefetch: Optional[int] = None) -> None:
         self.model = model.eval()
         self.device = next(model.parameters()).device
+        # frames decoded ahead in a background thread; default: 1 on GPU (decode overlaps the model),
+        # 0 on CPU (decode would only compete with the model for the same cores)
+        self.prefetch = int(prefetch) if prefetch is not None else int(self.device.type != "cpu")
         self.memory_dtype = memory_dtype
         self.autocast_dtype = autocast_dtype
         self.image_size = int(model.image_size)
@@ -164,7 +170,8 @@ class StreamingPropagator:
         ``schedule``: frame -> object ids prompted there; an object's first prompt frame starts
         its track, and objects starting together form a group that must be prompted together.
         ``prompts_at(t)`` builds the prompts of frame t (called only for scheduled frames);
-        ``load_frame(t)`` returns (H, W, 3) uint8 RGB, once per frame, from the first prompt on.
+        ``load_frame(t)`` returns (H, W, 3) uint8 RGB, once per frame, from the first prompt on;
+        it runs in a background thread, ``self.prefetch`` frames ahead of the model.
         """
         groups: dict[int, _Group] = {}
         seen: set[int] = set()
@@ -175,27 +182,42 @@ class StreamingPropagator:
                 seen.update(new)
         self._pos_enc = None
         self._groups = groups
-        for t in range(num_frames):
-            active = [g for s, g in sorted(groups.items()) if s <= t]
-            if not active:
-                yield FrameOutput(t, [], None)
-                continue
-            image = geo.image(load_frame(t)).to(self.device)[None]  # (1, 3, S, S)
-            frame_prompts = prompts_at(t) if t in schedule else {}
-            lows, ids = [], []
-            with self._autocast():
-                backbone_out = self.model.forward_image(image)
-                for g in active:
-                    hit = [o for o in g.object_ids if o in frame_prompts]
-                    if hit and len(hit) != len(g.object_ids):
-                        missing = sorted(set(g.object_ids) - set(hit))
-                        raise ValueError(f"frame {t}: prompts for {hit} but not for {missing} of the same group")
-                    if hit:
-                        lows.append(self._prompted_step(t, g, frame_prompts, backbone_out, geo, num_frames))
-                    else:
-                        lows.append(self._tracking_step(t, g, backbone_out, num_frames))
-                    ids.extend(g.object_ids)
-            yield FrameOutput(t, ids, torch.cat(lows).float(), set(frame_prompts))
+        first = min(groups) if groups else num_frames
+        read = lambda t: geo.image(load_frame(t))  # noqa: E731  (3, S, S) float32
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-prefetch") as pool:
+            pending: dict[int, Future] = {}
+            for t in range(num_frames):
+                if t < first:
+                    yield FrameOutput(t, [], None)
+                    continue
+                if self.prefetch:  # decode the next frame(s) while the model runs on this one
+                    for k in range(t, min(t + self.prefetch + 1, num_frames)):
+                        if k not in pending:
+                            pending[k] = pool.submit(read, k)
+                    image = pending.pop(t).result()
+                else:
+                    image = read(t)
+                yield self._step(t, groups, image.to(self.device)[None], schedule, prompts_at, geo, num_frames)
+
+    def _step(self, t: int, groups: dict[int, _Group], image: torch.Tensor, schedule, prompts_at: PromptSource,
+              geo: FrameGeometry, num_frames: int) -> FrameOutput:
+        """Run every active group on frame ``t`` (image features computed once)."""
+        active = [g for s, g in sorted(groups.items()) if s <= t]
+        frame_prompts = prompts_at(t) if t in schedule else {}
+        lows, ids = [], []
+        with self._autocast():
+            backbone_out = self.model.forward_image(image)
+            for g in active:
+                hit = [o for o in g.object_ids if o in frame_prompts]
+                if hit and len(hit) != len(g.object_ids):
+                    missing = sorted(set(g.object_ids) - set(hit))
+                    raise ValueError(f"frame {t}: prompts for {hit} but not for {missing} of the same group")
+                if hit:
+                    lows.append(self._prompted_step(t, g, frame_prompts, backbone_out, geo, num_frames))
+                else:
+                    lows.append(self._tracking_step(t, g, backbone_out, num_frames))
+                ids.extend(g.object_ids)
+        return FrameOutput(t, ids, torch.cat(lows).float(), set(frame_prompts))
 
 
 def static_prompts(prompts: Mapping[int, Mapping[int, FramePrompt]]) -> tuple[dict[int, list[int]], PromptSource]:

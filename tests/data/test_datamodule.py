@@ -94,3 +94,14 @@ def test_sampler_advances_without_set_epoch():
     assert first != second and {e for _, e in first} == {0} and {e for _, e in second} == {1}
     s.set_epoch(0)
     assert list(s) == first
+
+
+def test_worker_loaders_after_parent_used_cv2(synthetic_dir):
+    """Forked workers must not hang on OpenCV's inherited thread pool (regression)."""
+    dm = ClipDataModule(root=str(synthetic_dir), image_size=96, clip_length=3, num_workers=0)
+    first = [b.clip_ids for b in dm.val_dataloader()]  # cv2 work in this process first
+    dm2 = ClipDataModule(root=str(synthetic_dir), image_size=96, clip_length=3, num_workers=2)
+    loader = dm2.val_dataloader()
+    loader.timeout = 60  # a hang becomes an error
+    assert [b.clip_ids for b in loader] == first
+    assert len(list(dm2.train_dataloader())) == len(dm2.datasets["train"])

@@ -7,20 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def compose_cfg(overrides: list[str]):
-    """Compose the root config (Meta's `sam2` import leaves GlobalHydra initialised: clear it)."""
-    import sam2  # noqa: F401  (initialises GlobalHydra; do it before clearing)
+    """Compose the root config with Hydra overrides."""
+    from sam2_video.config import compose_config
 
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
+    return compose_config(overrides)
 
 
 def make_debug_model(cfg):

@@ -110,3 +110,13 @@ def test_group_prompt_contract(debug_model, jpeg_video):
     schedule, prompts_at = static_prompts(p)
     with pytest.raises(ValueError, match="same group"):
         list(StreamingPropagator(debug_model).propagate(len(frames), lambda t: frames[t], schedule, prompts_at, geo))
+
+
+def test_prefetching_frames_changes_nothing(debug_model, jpeg_video):
+    _, frames, masks = jpeg_video
+    geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
+    schedule, prompts_at = static_prompts({1: {1: FramePrompt("mask", mask=masks[1, 0])}})
+    runs = [[o.low_res_logits for o in StreamingPropagator(debug_model, prefetch=p).propagate(
+        len(frames), lambda t: frames[t], schedule, prompts_at, geo)] for p in (0, 2)]
+    assert runs[0][0] is None and runs[1][0] is None
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][1:], runs[1][1:]))
