@@ -1,8 +1,8 @@
 """Build the `VideoIndex` of one split from ``format`` + paths (shared by the DataModule and inspect).
 
 ``format`` and what a split path points at:
-- ``coco``:  the COCO clip JSON (default ``<root>/<split>.json``); frames relative to ``image_root``
-  (default: the JSON's folder);
+- ``coco``:  the COCO clip JSON (default ``<root>/<split>.json``, else the one ``<root>/*_<split>.json``
+  as the converters write with ``--split``); frames relative to ``image_root`` (default: the JSON's folder);
 - ``davis``: an ImageSets list file of video names (default ``<root>/ImageSets/2017/<split>.txt``,
   else ``<root>/ImageSets/<split>.txt``); the DAVIS folder is ``image_root`` or ``root``;
 - ``polyp``: the split folder with images/, masks/ and ``*_list.txt`` (default ``<root>/<split>``,
@@ -28,7 +28,14 @@ FORMATS = ("coco", "davis", "polyp")
 def default_split_path(fmt: DatasetFormat, root: Path, split: str) -> Path:
     """Where ``split`` lives under ``root`` for ``fmt`` (see the module docstring)."""
     if fmt == "coco":
-        return root / f"{split}.json"
+        p = root / f"{split}.json"
+        if p.exists():
+            return p
+        found = sorted(root.glob(f"*_{split}.json"))  # converters with --split: OUT_train.json / OUT_val.json
+        if len(found) > 1:
+            raise ConfigError(f"data.root={root} holds several {split} splits ({', '.join(f.name for f in found)}): "
+                              f"set data.{split}_path=... to choose one")
+        return found[0] if found else p
     if fmt == "davis":
         p = root / "ImageSets" / "2017" / f"{split}.txt"
         return p if p.exists() else root / "ImageSets" / f"{split}.txt"

@@ -105,3 +105,17 @@ def test_worker_loaders_after_parent_used_cv2(synthetic_dir):
     loader.timeout = 60  # a hang becomes an error
     assert [b.clip_ids for b in loader] == first
     assert len(list(dm2.train_dataloader())) == len(dm2.datasets["train"])
+
+
+def test_root_finds_converter_split_files(tmp_path):
+    """data.root=DIR reads DIR/<split>.json, else the one DIR/*_<split>.json a converter's --split wrote."""
+    from sam2_video.data.sources import default_split_path
+
+    (tmp_path / "endovis_train.json").write_text("{}")
+    assert default_split_path("coco", tmp_path, "train") == tmp_path / "endovis_train.json"
+    assert default_split_path("coco", tmp_path, "val") == tmp_path / "val.json"  # missing: reported by the loader
+    (tmp_path / "other_train.json").write_text("{}")
+    with pytest.raises(ConfigError, match=r"several train splits .*data.train_path"):
+        default_split_path("coco", tmp_path, "train")
+    (tmp_path / "train.json").write_text("{}")
+    assert default_split_path("coco", tmp_path, "train") == tmp_path / "train.json"
