@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from sam2_video.convert.pipeline import ObjectMask, RawFrame, RawVideo
-from sam2_video.convert.raw_io import find_dirs, last_number, list_images, natural_key, read_grey, require_dir
+from sam2_video.convert.raw_io import (
+    find_dirs, last_number, left_frames, natural_key, pair_labels, read_grey, require_dir,
+)
 from sam2_video.errors import ConfigError, DatasetError
 
 TYPE_CATEGORIES = {
@@ -82,34 +84,9 @@ def _load_test_label(path: Path, task: str) -> list[ObjectMask]:
     return [ObjectMask(cat, cat, grey == value, path) for value, cat in mapping.items()]
 
 
-def _frames(video_dir: Path) -> list[Path]:
-    folder = require_dir(video_dir / "left_frames", "every instrument_dataset_N needs its left_frames folder")
-    frames = list_images(folder, (".png", ".jpg", ".jpeg"))
-    if not frames:
-        raise DatasetError(f"no frames in {folder}: add the frameNNN.png files")
-    for frame in frames:
-        if last_number(frame.stem) is None:
-            raise DatasetError(f"frame {frame} has no frame number: rename it to frameNNN.png")
-    return frames
-
-
-def _label_files(folder: Path, frames: list[Path]) -> dict[str, Path]:
-    """Label path per frame file name; errors on a frame without label or a label without frame."""
-    labels = {p.stem: p for p in list_images(folder, (".png",))}
-    for frame in frames:
-        if frame.stem not in labels:
-            raise DatasetError(
-                f"frame {frame} has no label {folder / (frame.stem + '.png')}: add the label or remove the frame"
-            )
-    extra = sorted(set(labels) - {f.stem for f in frames}, key=natural_key)
-    if extra:
-        raise DatasetError(f"label {labels[extra[0]]} has no frame in left_frames: add the frame or remove the label")
-    return labels
-
-
 def load_video(video_dir: Path, task: str) -> RawVideo:
     """Read one ``instrument_dataset_N`` folder (train or test layout)."""
-    frames = _frames(video_dir)
+    frames = left_frames(video_dir, "every instrument_dataset_N needs its left_frames folder")
     number = last_number(video_dir.name)
     gt = video_dir / "ground_truth"
     raw_frames: list[RawFrame] = []
@@ -118,18 +95,18 @@ def load_video(video_dir: Path, task: str) -> RawVideo:
                          key=lambda d: natural_key(d.name))
         if not folders:
             raise DatasetError(f"no <Name>_labels folders in {gt}: add the per-instrument label folders")
-        instruments = [(i + 1, instrument_type(d.name, d), d, _label_files(d, frames)) for i, d in enumerate(folders)]
+        instruments = [(i + 1, instrument_type(d.name, d), d, pair_labels(frames, d, (".png",))) for i, d in enumerate(folders)]
         for frame in frames:
-            paths = tuple((i, t, labels[frame.stem]) for i, t, _, labels in instruments)
+            paths = tuple((i, t, labels[frame]) for i, t, _, labels in instruments)
             raw_frames.append(RawFrame(last_number(frame.stem), frame,
                                        functools.partial(_load_instruments, paths, task)))
     else:
         test_dir = video_dir / TEST_FOLDERS[task]
         require_dir(test_dir, f"{video_dir} needs ground_truth/ (train) or {TEST_FOLDERS[task]}/ (test labels)")
-        labels = _label_files(test_dir, frames)
+        labels = pair_labels(frames, test_dir, (".png",))
         for frame in frames:
             raw_frames.append(RawFrame(last_number(frame.stem), frame,
-                                       functools.partial(_load_test_label, labels[frame.stem], task)))
+                                       functools.partial(_load_test_label, labels[frame], task)))
     return RawVideo(video_dir.name, raw_frames, (str(number),))
 
 

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 from loguru import logger
 
-from sam2_video.convert.raw_io import find_dirs, last_number, list_images, natural_key, read_rgb, require_dir
+from sam2_video.convert.raw_io import (
+    find_dirs, last_number, left_frames, list_images, natural_key, pair_labels, read_rgb, require_dir,
+)
 from sam2_video.convert.pipeline import ObjectMask, RawFrame, RawVideo
 from sam2_video.errors import ConfigError, DatasetError
 
@@ -98,35 +100,17 @@ def _load_instances(paths: tuple[tuple[int, int, Path], ...]) -> list[ObjectMask
     return out
 
 
-def _frames(video_dir: Path) -> list[Path]:
-    folder = require_dir(video_dir / "left_frames", "every seq_N needs its left_frames folder")
-    frames = list_images(folder, (".png", ".jpg", ".jpeg"))
-    if not frames:
-        raise DatasetError(f"no frames in {folder}: add the frameNNN.png files")
-    for frame in frames:
-        if last_number(frame.stem) is None:
-            raise DatasetError(f"frame {frame} has no frame number: rename it to frameNNN.png")
-    return frames
-
-
 def _scene_video(video_dir: Path, colour_to_class: dict[int, int], keep: set[int]) -> RawVideo:
-    frames = _frames(video_dir)
+    frames = left_frames(video_dir, "every seq_N needs its left_frames folder")
     label_dir = require_dir(video_dir / "labels", "every seq_N needs its labels folder")
-    labels = {p.stem: p for p in list_images(label_dir, (".png",))}
-    raw = []
-    for frame in frames:
-        if frame.stem not in labels:
-            raise DatasetError(f"frame {frame} has no label {label_dir / (frame.stem + '.png')}: add it or remove the frame")
-        raw.append(RawFrame(last_number(frame.stem), frame,
-                            functools.partial(_load_scene, labels[frame.stem], colour_to_class, keep)))
-    extra = sorted(set(labels) - {f.stem for f in frames}, key=natural_key)
-    if extra:
-        raise DatasetError(f"label {labels[extra[0]]} has no frame in left_frames: add the frame or remove the label")
+    labels = pair_labels(frames, label_dir, (".png",))
+    raw = [RawFrame(last_number(f.stem), f, functools.partial(_load_scene, labels[f], colour_to_class, keep))
+           for f in frames]
     return RawVideo(video_dir.name, raw, (str(last_number(video_dir.name)),))
 
 
 def _type_video(video_dir: Path, type_dir: str) -> RawVideo:
-    frames = _frames(video_dir)
+    frames = left_frames(video_dir, "every seq_N needs its left_frames folder")
     folder = require_dir(video_dir / type_dir, "add the instrument-type labels or fix --type-labels-dir")
     by_frame: dict[int, list[tuple[int, int, Path]]] = {}
     for path in list_images(folder, (".png",)):

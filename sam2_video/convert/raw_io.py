@@ -119,19 +119,45 @@ def read_first_channel(path: Path) -> np.ndarray:
     return np.asarray(arr[..., 0] if arr.ndim == 3 else arr)
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    """A colour-coded label as (H, W, 3) uint8 in RGB order (alpha dropped, palette expanded)."""
+def _read_converted(path: Path, mode: str) -> np.ndarray:
     try:
         with Image.open(path) as img:
-            return np.asarray(img.convert("RGB"))
+            return np.asarray(img.convert(mode))
     except (OSError, ValueError) as exc:
         raise DatasetError(f"cannot read label {path} ({exc}): replace the file") from exc
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """A colour-coded label as (H, W, 3) uint8 in RGB order (alpha dropped, palette expanded)."""
+    return _read_converted(path, "RGB")
 
 
 def read_luma(path: Path) -> np.ndarray:
     """An image converted to 8-bit luma (PIL ``L``), e.g. a JPEG-compressed binary mask."""
-    try:
-        with Image.open(path) as img:
-            return np.asarray(img.convert("L"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read label {path} ({exc}): replace the file") from exc
+    return _read_converted(path, "L")
+
+
+def left_frames(video_dir: Path, fix: str) -> list[Path]:
+    """The numbered frames of an EndoVis video folder's ``left_frames`` (``fix``: what to do if it is missing)."""
+    folder = require_dir(video_dir / "left_frames", fix)
+    frames = list_images(folder, (".png", ".jpg", ".jpeg"))
+    if not frames:
+        raise DatasetError(f"no frames in {folder}: add the frameNNN.png files")
+    for frame in frames:
+        if last_number(frame.stem) is None:
+            raise DatasetError(f"frame {frame} has no frame number: rename it to frameNNN.png")
+    return frames
+
+
+def pair_labels(frames: list[Path], label_dir: Path, suffixes: tuple[str, ...]) -> dict[Path, Path]:
+    """Frame -> its label in ``label_dir`` (same stem); errors on a frame without label or a label without frame."""
+    labels = {p.stem: p for p in list_images(label_dir, suffixes)}
+    for frame in frames:
+        if frame.stem not in labels:
+            raise DatasetError(
+                f"frame {frame} has no label {label_dir / frame.stem}{suffixes[0]}: add the label or remove the frame"
+            )
+    extra = sorted(set(labels) - {f.stem for f in frames}, key=natural_key)
+    if extra:
+        raise DatasetError(f"label {labels[extra[0]]} has no frame: add the frame or remove the label")
+    return {f: labels[f.stem] for f in frames}

@@ -20,7 +20,9 @@ from loguru import logger
 from PIL import Image
 
 from sam2_video.convert.pipeline import ObjectMask, RawFrame, RawVideo, convert_videos
-from sam2_video.convert.raw_io import last_number, list_images, natural_key, read_luma, require_dir, require_file
+from sam2_video.convert.raw_io import (
+    last_number, list_images, natural_key, pair_labels, read_luma, require_dir, require_file,
+)
 from sam2_video.convert.split import parse_video_list
 from sam2_video.errors import ConfigError, DatasetError
 
@@ -57,19 +59,6 @@ def _frame_orders(frames: list[Path]) -> list[int]:
     return list(range(len(frames)))
 
 
-def _pair(frames: list[Path], label_dir: Path, label_suffixes: tuple[str, ...]) -> dict[Path, Path]:
-    labels = {p.stem: p for p in list_images(label_dir, label_suffixes)}
-    for frame in frames:
-        if frame.stem not in labels:
-            raise DatasetError(
-                f"frame {frame} has no label {label_dir / frame.stem}{label_suffixes[0]}: add it or remove the frame"
-            )
-    extra = sorted(set(labels) - {f.stem for f in frames}, key=natural_key)
-    if extra:
-        raise DatasetError(f"label {labels[extra[0]]} has no frame: add the frame or remove the label")
-    return {f: labels[f.stem] for f in frames}
-
-
 def _davis_videos(input_dir: Path, resolution: str | None, names: list[str] | None) -> list[RawVideo]:
     images = require_dir(input_dir / "JPEGImages" / (resolution or ""), "DAVIS layout needs JPEGImages/<video>/")
     annotations = require_dir(input_dir / "Annotations" / (resolution or ""), "DAVIS layout needs Annotations/<video>/")
@@ -82,7 +71,7 @@ def _davis_videos(input_dir: Path, resolution: str | None, names: list[str] | No
         for frame in frames:
             if not frame.stem.isdigit():
                 raise DatasetError(f"frame {frame} is not integer-named: rename the frames to <int>.jpg")
-        pairs = _pair(frames, require_dir(annotations / name, "add the video's annotations"), (".png",))
+        pairs = pair_labels(frames, require_dir(annotations / name, "add the video's annotations"), (".png",))
         videos.append(RawVideo(name, [RawFrame(int(f.stem), f, functools.partial(_load_davis, pairs[f])) for f in frames]))
     return videos
 
@@ -106,7 +95,7 @@ def _polyp_videos(input_dir: Path, subset: str | None, threshold: int, names: li
     videos = []
     for seq in seqs:
         frames = list_images(require_dir(images / seq, f"sequence listed in {listed} is missing"), FRAME_SUFFIXES)
-        pairs = _pair(frames, require_dir(masks / seq, f"sequence listed in {listed} has no masks"), FRAME_SUFFIXES)
+        pairs = pair_labels(frames, require_dir(masks / seq, f"sequence listed in {listed} has no masks"), FRAME_SUFFIXES)
         orders = _frame_orders(frames)
         videos.append(RawVideo(seq, [RawFrame(o, f, functools.partial(_load_polyp, pairs[f], threshold))
                                      for o, f in zip(orders, frames)]))

@@ -69,6 +69,7 @@ class ClipDataset(Dataset):
         prompt: PromptGenerator | None = None,
         augment: Augmentation | None = None,
         seed: int = 0,
+        reduced_decode: bool = True,
     ) -> None:
         if clip_length < 1 or max_objects < 1 or image_size < 8:
             raise ConfigError(
@@ -93,6 +94,7 @@ class ClipDataset(Dataset):
         self.prompt = prompt if prompt is not None else PromptGenerator()
         self.augment = augment
         self.seed = int(seed)
+        self.reduced_decode = bool(reduced_decode)
         self.windows: list[tuple[int, int]] = []  # (video position in index, start frame position)
         self.valid_starts: dict[int, np.ndarray] = {}
         self.skipped_videos: list[str] = []
@@ -188,7 +190,8 @@ class ClipDataset(Dataset):
         for t in range(length):
             fr = video.frames[start + t]
             geo = geometry((fr.height, fr.width), size, self.resize_mode)
-            frames[t] = resize_image(video.load_image(start + t), geo)
+            at_least = (geo.new_h, geo.new_w) if self.reduced_decode else None
+            frames[t] = resize_image(video.load_image(start + t, at_least), geo)
             if tids:
                 masks[t] = resize_masks(video.load_mask_stack(start + t, tids), geo)
         if self.augment is not None:

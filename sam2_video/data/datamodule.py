@@ -57,6 +57,7 @@ class ClipDataModule(L.LightningDataModule):
         short_video: ShortVideo = "error",
         allow_empty_categories: bool = False,
         check_files: bool = True,
+        reduced_decode: bool = True,
         category_names: Mapping[int, str] | None = None,
         prompt: PromptGenerator | None = None,
         augment: Augmentation | None = None,
@@ -86,6 +87,7 @@ class ClipDataModule(L.LightningDataModule):
         self.short_video = short_video
         self.allow_empty_categories = bool(allow_empty_categories)
         self.check_files = bool(check_files)
+        self.reduced_decode = bool(reduced_decode)
         self.category_names = dict(category_names) if category_names else None
         self.prompt = prompt if prompt is not None else PromptGenerator(seed=seed)
         self.augment = augment
@@ -175,6 +177,7 @@ class ClipDataModule(L.LightningDataModule):
             prompt=self.prompt,
             augment=self.augment if train else None,
             seed=self.seed,
+            reduced_decode=self.reduced_decode,
         )
 
     def setup(self, stage: str | None = None) -> None:

@@ -17,6 +17,19 @@ import numpy as np
 from sam2_video.data.mask_sources import decode_sources
 from sam2_video.errors import DatasetError
 
+_REDUCED_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+                  8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+def reduced_jpeg_factor(path: Path, hw: tuple[int, int], at_least: tuple[int, int] | None) -> int:
+    """Largest JPEG decode reduction (1, 2, 4, 8) keeping an (H, W) frame >= ``at_least``; 1 for non-JPEGs."""
+    if at_least is None or path.suffix.lower() not in (".jpg", ".jpeg"):
+        return 1
+    for k in (8, 4, 2):
+        if -(-hw[0] // k) >= at_least[0] and -(-hw[1] // k) >= at_least[1]:
+            return k
+    return 1
+
 
 @dataclass(frozen=True)
 class FrameRecord:
@@ -50,18 +63,24 @@ class VideoRecord:
         """Track ids with a non-empty mask in frame ``t`` (position in ``frames``, not order)."""
         return set(self.frames[t].objects)
 
-    def load_image(self, t: int) -> np.ndarray:
-        """Frame ``t`` as (H, W, 3) uint8 RGB; DatasetError if unreadable or not the recorded size."""
+    def load_image(self, t: int, at_least: tuple[int, int] | None = None) -> np.ndarray:
+        """Frame ``t`` as (H, W, 3) uint8 RGB; DatasetError if unreadable or not the recorded size.
+
+        ``at_least=(h, w)``: a JPEG may be decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling,
+        several times faster) as long as the result stays >= (h, w); the caller then resizes it.
+        """
         fr = self.frames[t]
-        bgr = cv2.imread(str(fr.image_path), cv2.IMREAD_COLOR)
+        k = reduced_jpeg_factor(fr.image_path, (fr.height, fr.width), at_least)
+        bgr = cv2.imread(str(fr.image_path), _REDUCED_FLAGS[k])
         if bgr is None:
             raise DatasetError(
                 f"{fr.image_path}: cannot read frame (image id {fr.image_id}, video {self.video_id}); "
                 "restore the file or fix file_name"
             )
-        if bgr.shape[:2] != (fr.height, fr.width):
+        if bgr.shape[:2] != (-(-fr.height // k), -(-fr.width // k)):
+            size = f"{bgr.shape[1]}x{bgr.shape[0]}" + (f" at 1/{k} scale" if k > 1 else "")
             raise DatasetError(
-                f"{fr.image_path}: image is {bgr.shape[1]}x{bgr.shape[0]} but the dataset says "
+                f"{fr.image_path}: image is {size} but the dataset says "
                 f"{fr.width}x{fr.height} (image id {fr.image_id}); fix images[].width/height"
             )
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -12,6 +12,7 @@ Exit status: 0 clean, 1 problems found, 2 unusable input.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
@@ -55,17 +56,18 @@ def _compose_data_cfg(yaml_path: Path, overrides: list[str]):
     return cfg[group_dir.name]
 
 
-def _index_report(split: str, index: VideoIndex, ds: ClipDataset | None) -> list[str]:
-    """Print the counts of one split; return its problems."""
+def _index_report(split: str, index: VideoIndex, ds: ClipDataset | None) -> tuple[list[str], list[str]]:
+    """The report lines (counts) of one split, and its problems."""
     problems: list[str] = []
-    print(f"\n== {split}: {index.source}")
+    lines: list[str] = []
+    lines.append(f"\n== {split}: {index.source}")
     n_tracks = sum(len(v.categories) for v in index.videos)
-    print(f"videos {len(index)}  frames {index.num_frames}  tracks {n_tracks}  categories {len(index.categories)}")
+    lines.append(f"videos {len(index)}  frames {index.num_frames}  tracks {n_tracks}  categories {len(index.categories)}")
     clips_per_video = Counter(vi for vi, _ in ds.windows) if ds else Counter()
-    print(f"{'video':<24}{'frames':>8}{'tracks':>8}{'annotated':>11}{'clips':>7}")
+    lines.append(f"{'video':<24}{'frames':>8}{'tracks':>8}{'annotated':>11}{'clips':>7}")
     for vi, v in enumerate(index.videos):
         annotated = sum(1 for f in v.frames if f.objects)
-        print(f"{v.video_id:<24}{len(v):>8}{len(v.categories):>8}{annotated:>11}{clips_per_video.get(vi, 0):>7}")
+        lines.append(f"{v.video_id:<24}{len(v):>8}{len(v.categories):>8}{annotated:>11}{clips_per_video.get(vi, 0):>7}")
         if annotated == 0:
             problems.append(f"{index.source}: video {v.video_id!r} has no annotated frame")
         if ds is not None and ds.object_selection == "first_frame" and vi in ds.valid_starts:
@@ -86,14 +88,14 @@ def _index_report(split: str, index: VideoIndex, ds: ClipDataset | None) -> list
         for f in v.frames:
             for tid in f.objects:
                 anns[v.categories[tid]] += 1
-    print(f"{'category':<32}{'tracks':>8}{'masks':>8}{'videos':>8}")
+    lines.append(f"{'category':<32}{'tracks':>8}{'masks':>8}{'videos':>8}")
     for cid, name in sorted(index.categories.items()):
-        print(f"{f'{cid} {name}':<32}{tracks[cid]:>8}{anns[cid]:>8}{videos[cid]:>8}")
+        lines.append(f"{f'{cid} {name}':<32}{tracks[cid]:>8}{anns[cid]:>8}{videos[cid]:>8}")
     if ds is not None:
-        print(f"clips: {len(ds)} of {ds.clip_length} frames (stride {ds.clip_stride}); "
+        lines.append(f"clips: {len(ds)} of {ds.clip_length} frames (stride {ds.clip_stride}); "
               f"short videos skipped: {len(ds.skipped_videos)} {ds.skipped_videos[:5]}; "
               f"windows without objects: {ds.dropped_windows}")
-    return problems
+    return lines, problems
 
 
 def _render(split: str, ds: ClipDataset, out: Path, num: int) -> None:
@@ -103,7 +105,7 @@ def _render(split: str, ds: ClipDataset, out: Path, num: int) -> None:
         item = ds[(i, 0)] if ds.train else ds[i]
         path = out / f"{split}_{item.clip_id.replace('/', '_').replace('@', '_')}.png"
         save_rgb(path, render_clip(item))
-        print(f"rendered {path}")
+        logger.info(f"rendered {path}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,16 +146,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             except UserError as e:
                 problems.append(str(e))
                 ds = None
-            problems += _index_report(split, index, ds)
+            lines, found = _index_report(split, index, ds)
+            sys.stdout.write("\n".join(lines) + "\n")
+            problems += found
             if args.out is not None and ds is not None:
                 _render(split, ds, args.out, args.num_clips)
     except UserError as e:
         logger.error(str(e))
-        print(f"\nPROBLEM: {e}")
+        sys.stdout.write(f"\nPROBLEM: {e}\n")
         return 2
-    print(f"\nproblems: {len(problems)}")
-    for p in problems:
-        print(f"PROBLEM: {p}")
+    sys.stdout.write(f"\nproblems: {len(problems)}\n" + "".join(f"PROBLEM: {p}\n" for p in problems))
     return 1 if problems else 0
 
 

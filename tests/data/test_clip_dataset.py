@@ -111,3 +111,20 @@ def test_bad_settings_are_config_errors(train_index):
         ClipDataset(train_index, image_size=64, object_selection="random")
     with pytest.raises(ConfigError, match="short_video"):
         ClipDataset(train_index, image_size=64, short_video="drop")
+
+
+def test_reduced_jpeg_decode_only_when_the_frame_stays_large_enough(train_index, tmp_path):
+    from sam2_video.data.index import reduced_jpeg_factor
+
+    jpg = tmp_path / "f.jpg"
+    assert reduced_jpeg_factor(jpg, (200, 300), (64, 64)) == 2  # 1/4 would give 50 rows < 64
+    assert reduced_jpeg_factor(jpg, (200, 300), (25, 38)) == 8
+    assert reduced_jpeg_factor(jpg, (200, 300), (201, 300)) == 1 and reduced_jpeg_factor(jpg, (200, 300), None) == 1
+    assert reduced_jpeg_factor(tmp_path / "f.png", (200, 300), (8, 8)) == 1  # PNG has no DCT scaling
+    video = train_index.videos[0]
+    assert video.load_image(0, (40, 60)).shape == (48, 64, 3)  # 96 x 128 at 1/2
+    # clips: the same masks, frames within a few grey levels of the full decode
+    fast, full = (ClipDataset(train_index, image_size=32, clip_length=3, reduced_decode=r)[0] for r in (True, False))
+    assert torch.equal(fast.masks, full.masks) and torch.equal(fast.object_ids, full.object_ids)
+    diff = (fast.frames - full.frames).abs() * torch.tensor(SAM2_STD).view(3, 1, 1) * 255  # back to grey levels
+    assert 0 < diff.mean() < 4
