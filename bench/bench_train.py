@@ -59,12 +59,13 @@ def parse_config(spec: str) -> tuple[str, int | None]:
     return variant, int(size) if size else None
 
 
-def compose(spec: str, root: Path, out: Path, args) -> DictConfig:
+def compose(spec: str, root: Path, out: Path, args, extra: tuple[str, ...] = ()) -> DictConfig:
     """The composed config for ``VARIANT[@SIZE]`` on the synthetic data at ``root``."""
     variant, size = parse_config(spec)
     overrides = [f"sam2={variant}", f"data.root={root}", "data.num_workers=0", f"data.clip_length={args.frames}",
                  f"data.clip_stride={args.frames}", f"model.max_objects={args.objects}",
                  f"data.batch_size={args.batch_size}", f"output_dir={out}", "logger=none", f"seed={args.seed}"]
+    overrides += list(extra)
     if size:
         overrides.append(f"model.image_size={size}")
     if PROMPT_MIXES[args.prompts]:
@@ -173,18 +174,23 @@ def run_config(spec: str, args, device: torch.device) -> dict:
                 it = iter(dm.train_dataloader())
         module, ours_step = build_ours(cfg, device)
         meta, meta_step = build_meta(cfg, module.model, device)
+        paths = {"ours": ours_step, "meta": meta_step}
+        if args.feature_cache:  # a third path: ours with model.feature_cache (frozen encoder, same batches)
+            cached, paths["cache"] = build_ours(compose(spec, root, Path(tmp) / "out", args,
+                                                        ("model.feature_cache.enabled=true",)), device)
+            warmup = max(warmup, len(batches))  # every timed step then reads cached features (epoch >= 2)
         if args.precision == "bf16":
             autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16)  # noqa: E731
         else:
             autocast = contextlib.nullcontext
-        paths = {"ours": ours_step, "meta": meta_step}
         wall = {k: [] for k in paths}
         cpu = {k: [] for k in paths}
         losses = {k: [] for k in paths}
         logger.info(f"{spec}: {cfg.model.image_size} px, {args.frames} frames, {batches[0].num_objects} objects, "
                     f"{warmup} warm-up + {steps} timed steps per path")
         for i in range(warmup + steps):
-            for name in ("ours", "meta") if i % 2 == 0 else ("meta", "ours"):
+            order = list(paths) if i % 2 == 0 else list(paths)[::-1]
+            for name in order:
                 torch.manual_seed(args.seed + i)  # same dropout / sampling seed for both paths
                 sync(device)
                 t0, c0 = time.perf_counter(), time.process_time()
@@ -202,7 +208,11 @@ def run_config(spec: str, args, device: torch.device) -> dict:
         trainable = sum(p.numel() for p in module.model.parameters() if p.requires_grad)
     ours_s = statistics.median(wall["ours"])
     clips_per_s = args.batch_size / ours_s
-    return {"config": spec, "image_size": int(cfg.model.image_size), "frames": args.frames,
+    cache = {}
+    if args.feature_cache:
+        cache = {"cache_s": statistics.median(wall["cache"]),
+                 "cache_speedup": statistics.median(a / b for a, b in zip(wall["ours"], wall["cache"]))}
+    return {**cache, "config": spec, "image_size": int(cfg.model.image_size), "frames": args.frames,
             "objects": int(batches[0].num_objects), "batch_size": args.batch_size, "trainable_params": trainable,
             "warmup": warmup, "steps": steps, "ours_s": ours_s, "meta_s": statistics.median(wall["meta"]),
             "ratio": paired_ratio(wall), "ratio_of_sums": sum(wall["ours"]) / sum(wall["meta"]),
@@ -254,6 +264,8 @@ def main() -> None:
     ap.add_argument("--prefetch", type=int, default=4, help="batches loaded before timing (cycled)")
     ap.add_argument("--loader-clips", type=int, default=8, help="clips timed for the loader rate (0: skip)")
     ap.add_argument("--profile", type=int, default=0, help="also print the top-N torch.profiler ops of one step")
+    ap.add_argument("--feature-cache", action="store_true",
+                    help="also time ours with model.feature_cache (cached frozen-encoder features) and report the speed-up")
     ap.add_argument("--override", nargs="*", default=[],
                     help="extra Hydra overrides, e.g. model.trainable_modules=[all]")
     ap.add_argument("--json", type=Path, default=None)
@@ -262,6 +274,7 @@ def main() -> None:
     if args.quick:
         args.configs, args.frames, args.warmup, args.steps = ["debug"], 4, 1, 2
         args.videos, args.src_size, args.prefetch, args.loader_clips = 2, [96, 128], 2, 2
+        args.feature_cache = True
     logger.remove()
     logger.add(sys.stderr, level=args.log_level)
     warnings.filterwarnings("ignore", message=".*self.log.*")  # no Lightning loop: self.log is a no-op
@@ -279,6 +292,10 @@ def main() -> None:
         print(f"{r['config']:<18}{r['image_size']:>5}{r['frames']:>3}{r['objects']:>3}{r['steps']:>6}"
               f"{r['ours_s']:>9.3f}{r['meta_s']:>9.3f}{r['ratio']:>10.3f}x{r['ratio_of_sums']:>7.3f}x"
               f"{r['cpu_ratio']:>14.3f}x{1 / r['ours_s']:>9.3f}{rate:>16}{over:>13}")
+    for r in rows:
+        if "cache_speedup" in r:
+            print(f"{r['config']}: with model.feature_cache {r['cache_s']:.3f} s/step, "
+                  f"speed-up {r['cache_speedup']:.2f}x over ours without it")
     print("ratio ours/Meta (target <= 1.0), wall (CPU): "
           + ", ".join(f"{r['config']} {r['ratio']:.3f}x ({r['cpu_ratio']:.3f}x)" for r in rows))
     if args.json:

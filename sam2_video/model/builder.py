@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from sam2_video.errors import ConfigError
 from sam2_video.model.checkpoint import load_into
+from sam2_video.model.feature_cache import FeatureCache
 from sam2_video.model.freeze import apply_trainable_modules
 from sam2_video.model.sam2_train import PROMPT_KINDS, SAM2VideoTrainer
 
@@ -52,4 +53,8 @@ def build_sam2_model(model_cfg: DictConfig) -> SAM2VideoTrainer:
             model_cfg.variant,
         )
     apply_trainable_modules(net, list(model_cfg.trainable_modules))
+    cache_cfg = model_cfg.get("feature_cache")
+    if cache_cfg is not None and cache_cfg.get("enabled"):
+        net.feature_cache = instantiate({k: v for k, v in cache_cfg.items() if k != "enabled"})
+        FeatureCache.check_compatible(net.image_encoder, augmenting=False)  # augmentation: checked by train()
     return net

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Hashable, Literal, Optional, Sequence
 
 import torch
 from sam2.modeling.sam2_utils import get_next_point, sample_box_points
 from training.model.sam2 import SAM2Train
 from training.utils.data_utils import BatchedVideoDatapoint
+
+from sam2_video.model.feature_cache import FeatureCache
 
 PromptKind = Literal["point", "box", "mask"]
 PROMPT_KINDS: tuple[str, ...] = ("point", "box", "mask")
@@ -39,24 +41,47 @@ class SAM2VideoTrainer(SAM2Train):
     Meta's ``SAM2Train.prepare_prompt_inputs`` draws them, so with the same prompts and seeds the
     forward pass equals Meta's. Additional conditioning frames and correction clicks are sampled
     from the ground truth by Meta's own helpers.
+
+    ``feature_cache`` (set by the builder from ``model.feature_cache``): reuse frozen image-encoder
+    features of frames seen before, identified by ``frame_keys``.
     """
+
+    feature_cache: Optional[FeatureCache] = None
 
     def forward(  # type: ignore[override]
         self,
         input: BatchedVideoDatapoint,
         prompts: Optional[FirstFramePrompts] = None,
         prompt_kind: Optional[PromptKind] = None,
+        frame_keys: Optional[Sequence[Hashable]] = None,
     ):
-        """Track a batch of clips; ``prompt_kind=None`` samples the kind with the model's rng."""
+        """Track a batch of clips; ``prompt_kind=None`` samples the kind with the model's rng.
+
+        ``frame_keys``: one key per image of ``input.flat_img_batch`` (clip-major: clip b, frame t at
+        ``b * T + t``), for the feature cache.
+        """
         if prompt_kind is not None and prompt_kind not in PROMPT_KINDS:
             raise ValueError(f"unknown prompt kind {prompt_kind!r}; use one of {PROMPT_KINDS}")
         self._first_frame_prompts = prompts
         self._forced_prompt_kind = prompt_kind
+        self._frame_keys = frame_keys
         try:
             return super().forward(input)
         finally:
             self._first_frame_prompts = None
             self._forced_prompt_kind = None
+            self._frame_keys = None
+
+    def forward_image(self, img_batch: torch.Tensor):
+        """SAM2Base.forward_image, with the encoder output taken from the feature cache when one is set."""
+        keys = getattr(self, "_frame_keys", None)
+        if self.feature_cache is None or keys is None or len(keys) != img_batch.shape[0]:
+            return super().forward_image(img_batch)
+        backbone_out = self.feature_cache.encode(self.image_encoder, img_batch, keys)
+        if self.use_high_res_features_in_sam:  # as in SAM2Base.forward_image
+            backbone_out["backbone_fpn"][0] = self.sam_mask_decoder.conv_s0(backbone_out["backbone_fpn"][0])
+            backbone_out["backbone_fpn"][1] = self.sam_mask_decoder.conv_s1(backbone_out["backbone_fpn"][1])
+        return backbone_out
 
     def _decide_kind(self, prob_pt: float) -> tuple[bool, Optional[bool]]:
         # The draw is made even when the kind is forced, so that forced and sampled runs

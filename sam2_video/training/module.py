@@ -52,7 +52,11 @@ class SAM2VideoModule(L.LightningModule):
     def forward(self, batch: ClipBatch, prompt_kind: Optional[str] = None) -> list[dict]:
         """Run SAM2 over the clips of ``batch``; returns Meta's per-frame output dicts."""
         prompts = FirstFramePrompts(batch.point_coords, batch.point_labels, batch.boxes)
-        return self.model(batch.to_sam2(), prompts, prompt_kind=prompt_kind)
+        keys = None
+        if self.model.feature_cache is not None:  # frame identity, clip-major like flat_img_batch
+            orders = batch.frame_orders.tolist()  # (T, B)
+            keys = [(v, orders[t][b]) for b, v in enumerate(batch.video_ids) for t in range(batch.num_frames)]
+        return self.model(batch.to_sam2(), prompts, prompt_kind=prompt_kind, frame_keys=keys)
 
     def training_step(self, batch: ClipBatch, batch_idx: int) -> torch.Tensor:
         outs = self(batch)

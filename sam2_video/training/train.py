@@ -54,6 +54,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     datamodule = build(cfg.data)
     module = build_module(cfg)
+    if module.model.feature_cache is not None:
+        module.model.feature_cache.check_compatible(module.model.image_encoder, augmenting=datamodule.augment is not None)
     module.model.rng = np.random.default_rng(cfg.seed)  # prompt-kind draws, reproducible per seed
     loggers = build_loggers(cfg)
     callbacks = build_callbacks(cfg, have_logger=bool(loggers))
@@ -72,6 +74,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     result["global_step"] = int(trainer.global_step)
     result["final"] = _metrics(trainer)
     result["train_loss"] = float(trainer.callback_metrics.get("train/loss", float("nan")))
+    if module.model.feature_cache is not None:
+        result["feature_cache"] = module.model.feature_cache.stats()
 
     ckpt_cb = trainer.checkpoint_callback
     best = getattr(ckpt_cb, "best_model_path", "") or ""
