@@ -7,7 +7,7 @@ projections are applied afterwards as usual, so they may still train. `check_com
 the configurations where reuse would change the training (trainable or stochastic encoder,
 augmentation).
 
-Memory per cached frame: ``sum_l C_l * H_l * W_l`` values of ``dtype``, e.g. 1.4 MB at 128 px for
+Memory per cached frame: ``sum_l C_l * H_l * W_l`` values of ``dtype``, e.g. 0.34 MB at 128 px for
 the debug model in float32, 11 MB for sam2.1_tiny at 512 px in float16; bound it with ``max_frames``.
 """
 
