@@ -7,6 +7,7 @@ from typing import Mapping
 
 import cv2
 import lightning as L
+import torch
 from loguru import logger
 from torch.utils.data import DataLoader
 
@@ -51,7 +52,7 @@ class ClipDataModule(L.LightningDataModule):
         batch_size: int = 1,
         val_batch_size: int | None = None,
         num_workers: int = 0,
-        pin_memory: bool = False,
+        pin_memory: bool | str = "auto",
         resize_mode: ResizeMode = "square",
         object_selection: ObjectSelection = "first_frame",
         short_video: ShortVideo = "error",
@@ -81,7 +82,9 @@ class ClipDataModule(L.LightningDataModule):
         self.batch_size = int(batch_size)
         self.val_batch_size = int(val_batch_size or batch_size)
         self.num_workers = int(num_workers)
-        self.pin_memory = bool(pin_memory)
+        if pin_memory not in (True, False, "auto"):
+            raise ConfigError(f"data.pin_memory={pin_memory!r}: use true, false or auto (pinned when CUDA is available)")
+        self.pin_memory = torch.cuda.is_available() if pin_memory == "auto" else bool(pin_memory)
         self.resize_mode = resize_mode
         self.object_selection = object_selection
         self.short_video = short_video

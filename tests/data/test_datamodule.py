@@ -119,3 +119,11 @@ def test_root_finds_converter_split_files(tmp_path):
         default_split_path("coco", tmp_path, "train")
     (tmp_path / "train.json").write_text("{}")
     assert default_split_path("coco", tmp_path, "train") == tmp_path / "train.json"
+
+
+def test_pin_memory_auto_follows_cuda(synthetic_dir):
+    dm = ClipDataModule(root=str(synthetic_dir), image_size=96, clip_length=3, num_workers=0)
+    assert dm.pin_memory is torch.cuda.is_available()  # the default is "auto"
+    assert ClipDataModule(root=str(synthetic_dir), image_size=96, pin_memory=False).pin_memory is False
+    with pytest.raises(ConfigError, match="data.pin_memory='yes'"):
+        ClipDataModule(root=str(synthetic_dir), image_size=96, pin_memory="yes")
