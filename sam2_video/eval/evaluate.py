@@ -99,13 +99,18 @@ def evaluate(cfg: DictConfig) -> dict:
     return evaluate_index(model, index, settings, out_dir, run_info_of(cfg), resize_mode=resize_mode)
 
 
-def evaluate_model(cfg: DictConfig, model: torch.nn.Module, datamodule: Any, output_dir: str | Path) -> dict:
+def evaluate_model(cfg: DictConfig, model: torch.nn.Module, datamodule: Any, output_dir: str | Path,
+                   checkpoint: str | None = None) -> dict:
     """Evaluate an in-memory ``model`` (e.g. the best weights after training) on ``datamodule``'s
-    ``eval.split`` videos, on the model's current device; returns the summary dict."""
+    ``eval.split`` videos, on the model's current device; returns the summary dict. ``checkpoint``:
+    where the weights came from, for the report (default ``model.checkpoint_path``)."""
     settings = EvalSettings.from_config(OmegaConf.to_container(cfg.eval, resolve=True))
     index = datamodule.video_index(settings.split)
     resize_mode = OmegaConf.select(cfg, "data.resize_mode", default="square")
-    return evaluate_index(model, index, settings, output_dir, run_info_of(cfg), resize_mode=resize_mode)
+    info = run_info_of(cfg)
+    if checkpoint is not None:
+        info["checkpoint"] = checkpoint
+    return evaluate_index(model, index, settings, output_dir, info, resize_mode=resize_mode)
 
 
 def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettings, output_dir: str | Path,

@@ -91,7 +91,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         if cfg.evaluate_after_training:
             from sam2_video.eval.evaluate import evaluate_model
 
-            result["eval"] = evaluate_model(cfg, module.model, datamodule, out / "eval")
+            source = best or (str(last) if last.exists() else "final weights of this run (not saved)")
+            result["eval"] = evaluate_model(cfg, module.model, datamodule, out / "eval", checkpoint=source)
         write_json(out / "metrics.json", result)
         logger.info(f"Resolved config: {out / 'config.yaml'}")
         logger.info(f"Checkpoints:     {out / 'checkpoints'} (best: {best or 'none'})")

@@ -33,3 +33,5 @@ def test_converted_endovis17_trains_one_step(raw, script, tmp_path):
     per_video = (run_dir / "eval" / "metrics_per_video.csv").read_text()
     assert "instrument_dataset_1" in per_video and "instrument_dataset_3" in per_video
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    summary = json.loads((run_dir / "eval" / "summary.json").read_text())
+    assert summary["run"]["checkpoint"] == metrics["best_checkpoint"]  # the report names the evaluated weights
