@@ -41,6 +41,14 @@ def _metrics(trainer: L.Trainer, prefix: str = "val/") -> dict[str, float]:
     return {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(prefix)}
 
 
+def _close_progress_bars(trainer: L.Trainer) -> None:
+    bar = trainer.progress_bar_callback
+    for name in ("_train_progress_bar", "_val_progress_bar", "_test_progress_bar", "_predict_progress_bar"):
+        tqdm_bar = getattr(bar, name, None)
+        if tqdm_bar is not None:
+            tqdm_bar.close()
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Train, validate, export and (optionally) evaluate; returns the metrics written to metrics.json."""
     validate_config(cfg)
@@ -69,7 +77,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         logger.info(f"Validation before training: {result['before']}")
 
     started = time.time()
-    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    except BaseException:
+        _close_progress_bars(trainer)  # so the error line is not followed by a dangling bar
+        raise
     result["train_seconds"] = round(time.time() - started, 1)
     result["global_step"] = int(trainer.global_step)
     result["final"] = _metrics(trainer)
