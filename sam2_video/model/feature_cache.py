@@ -84,7 +84,10 @@ class FeatureCache:
         """
         if len(keys) != images.shape[0]:
             raise ValueError(f"{len(keys)} frame keys for {images.shape[0]} images")
-        missing = [i for i, k in enumerate(keys) if k not in self._frames]
+        first: dict[Hashable, int] = {}
+        for i, k in enumerate(keys):
+            first.setdefault(k, i)
+        missing = [i for k, i in first.items() if k not in self._frames]  # each new frame encoded once
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
         if missing:

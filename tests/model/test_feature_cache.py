@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 
@@ -17,18 +19,23 @@ def _grads(module):
     return {n: p.grad.clone() for n, p in module.model.named_parameters() if p.grad is not None}
 
 
-def test_cached_steps_equal_uncached_steps(make_cfg):
-    cfg_plain, cfg_cache = make_cfg("data.augment=null", "data.clip_length=4"), make_cfg(*CACHE)
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_cached_steps_equal_uncached_steps(make_cfg, batch_size):
+    """Same loss and gradients as without the cache, over batches whose clips overlap at shifted
+    positions (windows with stride 1): a frame-key mix-up would return another frame's features."""
+    data = ["data.augment=null", "data.clip_length=4", "data.val_clip_stride=1", f"data.batch_size={batch_size}"]
+    cfg_plain, cfg_cache = make_cfg(*data), make_cfg(*data, "model.feature_cache.enabled=true")
     dm = build(cfg_plain.data)
     dm.setup("fit")
-    batch = next(iter(dm.train_dataloader()))
+    batches = list(itertools.islice(iter(dm.val_dataloader()), 3))  # windows 0.., 1.., 2.. of one video
+    assert all(b.num_clips == batch_size for b in batches)
     torch.manual_seed(0)
     plain = build_module(cfg_plain)
     torch.manual_seed(0)
     cached = build_module(cfg_cache)
     cache = cached.model.feature_cache
     assert isinstance(cache, FeatureCache) and plain.model.feature_cache is None
-    for step in range(2):  # step 0 fills the cache, step 1 reads it
+    for batch in batches + batches[:1]:  # the first batch fills the cache, the others read shifted frames
         losses = []
         for module in (plain, cached):
             module.model.zero_grad()
@@ -40,8 +47,9 @@ def test_cached_steps_equal_uncached_steps(make_cfg):
         assert g_plain.keys() == g_cached.keys() and any(k.startswith("memory_attention") for k in g_plain)
         for k in g_plain:
             torch.testing.assert_close(g_plain[k], g_cached[k], rtol=1e-4, atol=1e-6, msg=k)
-    frames = batch.num_frames * batch.num_clips
-    assert len(cache) == frames and cache.misses == frames and cache.hits == frames
+    frames = {(v, int(o)) for b in batches for i, v in enumerate(b.video_ids) for o in b.frame_orders[:, i]}
+    seen = sum(b.num_frames * b.num_clips for b in batches + batches[:1])
+    assert len(cache) == len(frames) < seen and cache.misses == len(frames) and cache.hits == seen - len(frames)
 
 
 def test_train_with_cache_reuses_features_across_epochs(make_cfg):
