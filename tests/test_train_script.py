@@ -48,6 +48,8 @@ def test_one_epoch_run(tmp_path, synthetic_root):
     assert out.returncode == 0, out.stderr[-2000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["global_step"] == 1 and "val/jf" in metrics["final"]
+    # output_dir=X also moves Hydra's own files there: no stray outputs/<date>/<time>
+    assert (tmp_path / "run" / ".hydra" / "overrides.yaml").is_file() and not (tmp_path / "outputs").exists()
 
 
 @pytest.mark.slow
@@ -82,3 +84,13 @@ def test_ddp_two_cpu_processes(tmp_path, synthetic_root):
     assert out.returncode == 0, out.stderr[-3000:]
     metrics = json.loads((tmp_path / "ddp" / "metrics.json").read_text())
     assert metrics["global_step"] == 2 and "val/jf" in metrics["final"]
+
+
+def test_run_dir_follows_output_dir_only_for_single_runs():
+    from sam2_video.cli import run_dir_follows_output_dir as follow
+
+    assert follow(["sam2=debug", "output_dir=/r/a", "output_dir=/r/b"]) == [
+        "sam2=debug", "output_dir=/r/a", "output_dir=/r/b", "hydra.run.dir=/r/b"]
+    assert follow(["-m", "output_dir=/r"]) == ["-m", "output_dir=/r"]  # sweeps keep hydra.sweep.dir
+    assert follow(["output_dir=/r", "hydra.run.dir=/h"]) == ["output_dir=/r", "hydra.run.dir=/h"]
+    assert follow(["sam2=debug"]) == ["sam2=debug"]
