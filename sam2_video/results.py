@@ -20,6 +20,7 @@ import fnmatch
 import io
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -255,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         table = build_table(runs, args.outputs_dir, args.sort_by, args.ascending, args.metrics,
                             args.varying_only)
         md, csv_path = write_tables(table, args.out or Path(args.outputs_dir) / "results")
-    print(to_markdown(table), end="")
+    sys.stdout.write(to_markdown(table))  # the table is the command's output (pipe it to a file)
     logger.info(f"{len(runs)} runs -> {md}, {csv_path}")
 
 

@@ -195,8 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.error(str(e))
         return 2
     summary = json.loads((out / "train.json").read_text()), json.loads((out / "val.json").read_text())
-    print(f"wrote {out}: train {len(summary[0]['videos'])} videos / {len(summary[0]['images'])} frames, "
-          f"val {len(summary[1]['videos'])} videos / {len(summary[1]['images'])} frames")
+    logger.info(f"wrote {out}: train {len(summary[0]['videos'])} videos / {len(summary[0]['images'])} frames, "
+                f"val {len(summary[1]['videos'])} videos / {len(summary[1]['images'])} frames")
     return 0
 
 

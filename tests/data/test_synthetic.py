@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from loguru import logger
 from pycocotools import mask as mask_utils
 
 from sam2_video.data.coco_clips import load_coco_index
@@ -62,9 +63,14 @@ def test_format_and_content(synthetic_dir):
     assert big and any(k in m5 and not np.array_equal(m0[k], m5[k]) for k in big)
 
 
-def test_cli(tmp_path, capsys):
-    rc = main(["--out", str(tmp_path / "cli"), "--num-videos", "2", "--num-frames", "2", "--size", "32", "40"])
-    assert rc == 0 and "train 1 videos" in capsys.readouterr().out
+def test_cli(tmp_path):
+    messages = []
+    sink = logger.add(messages.append, format="{message}", level="INFO")
+    try:
+        rc = main(["--out", str(tmp_path / "cli"), "--num-videos", "2", "--num-frames", "2", "--size", "32", "40"])
+    finally:
+        logger.remove(sink)
+    assert rc == 0 and any("train 1 videos" in m for m in messages)
     assert (tmp_path / "cli" / "Annotations").is_dir() and (tmp_path / "cli" / "ImageSets" / "2017" / "val.txt").is_file()
     assert main(["--out", str(tmp_path / "cli"), "--num-videos", "2"]) == 2
 
