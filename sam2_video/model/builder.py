@@ -56,5 +56,5 @@ def build_sam2_model(model_cfg: DictConfig) -> SAM2VideoTrainer:
     cache_cfg = model_cfg.get("feature_cache")
     if cache_cfg is not None and cache_cfg.get("enabled"):
         net.feature_cache = instantiate({k: v for k, v in cache_cfg.items() if k != "enabled"})
-        FeatureCache.check_compatible(net.image_encoder, augmenting=False)  # augmentation: checked by train()
+        FeatureCache.check_compatible(net.image_encoder)  # augmentation: checked by train.validate_config
     return net

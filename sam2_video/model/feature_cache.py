@@ -3,9 +3,9 @@
 When the image encoder is frozen and a frame is the same tensor every time it is seen (no
 augmentation), its Hiera + FPN features are a pure function of the frame: compute them once and
 reuse them in later epochs (and in validation). The SAM heads' ``conv_s0`` / ``conv_s1``
-projections are applied afterwards as usual, so they may still train. `check_compatible` refuses
-the configurations where reuse would change the training (trainable or stochastic encoder,
-augmentation).
+projections are applied afterwards as usual, so they may still train. Reuse would change the
+training with a trainable or stochastic encoder (refused by `check_compatible`) or with augmented
+frames (refused by ``train.validate_config``).
 
 Memory per cached frame: ``sum_l C_l * H_l * W_l`` values of ``dtype``, e.g. 0.34 MB at 128 px for
 the debug model in float32, 11 MB for sam2.1_tiny at 512 px in float16; bound it with ``max_frames``.
@@ -55,25 +55,20 @@ class FeatureCache:
         self._pos = None
 
     @staticmethod
-    def check_compatible(image_encoder: nn.Module, augmenting: bool) -> None:
-        """ConfigError unless the encoder is frozen and deterministic and the frames are not augmented."""
+    def check_compatible(image_encoder: nn.Module) -> None:
+        """ConfigError unless the image encoder is frozen and deterministic."""
         trainable = sum(p.numel() for p in image_encoder.parameters() if p.requires_grad)
         if trainable:
             raise ConfigError(
                 f"model.feature_cache needs a frozen image encoder ({trainable:,} trainable parameters): "
-                "remove image_encoder / all from model.trainable_modules or set model.feature_cache=null"
+                "remove image_encoder / all from model.trainable_modules or set model.feature_cache.enabled=false"
             )
         stochastic = [n for n, m in image_encoder.named_modules()
                       if getattr(m, "drop_prob", 0.0) or (isinstance(m, nn.Dropout) and m.p > 0)]
         if stochastic:
             raise ConfigError(
                 f"model.feature_cache needs a deterministic image encoder ({stochastic[0]} drops activations): "
-                "set model.hiera.drop_path_rate=0 or model.feature_cache=null"
-            )
-        if augmenting:
-            raise ConfigError(
-                "model.feature_cache reuses each frame's features, but data.augment changes the frames: "
-                "set data.augment=null or model.feature_cache=null"
+                "set model.hiera.drop_path_rate=0 or model.feature_cache.enabled=false"
             )
 
     def encode(self, image_encoder: nn.Module, images: torch.Tensor, keys: Sequence[Hashable]) -> dict:

@@ -62,8 +62,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     datamodule = build(cfg.data)
     module = build_module(cfg)
-    if module.model.feature_cache is not None:
-        module.model.feature_cache.check_compatible(module.model.image_encoder, augmenting=datamodule.augment is not None)
     module.model.rng = np.random.default_rng(cfg.seed)  # prompt-kind draws, reproducible per seed
     loggers = build_loggers(cfg)
     callbacks = build_callbacks(cfg, have_logger=bool(loggers))
@@ -118,3 +116,8 @@ def validate_config(cfg: DictConfig) -> None:
         raise ConfigError(f"eval.prompt_type={cfg.eval.prompt_type!r}: use point, box or mask")
     if not 0.0 < float(cfg.eval.threshold) < 1.0:
         raise ConfigError(f"eval.threshold={cfg.eval.threshold}: a probability in (0, 1), e.g. 0.5")
+    if OmegaConf.select(cfg, "model.feature_cache.enabled") and OmegaConf.select(cfg, "data.augment") is not None:
+        raise ConfigError(
+            "model.feature_cache reuses each frame's features, but data.augment changes the frames: "
+            "set data.augment=null or model.feature_cache.enabled=false"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 import torch
@@ -68,6 +69,7 @@ def test_incompatible_settings_are_config_errors(make_cfg):
         build_module(make_cfg(*CACHE, "model.hiera.drop_path_rate=0.1"))
     with pytest.raises(ConfigError, match="data.augment=null"):
         train(make_cfg("model.feature_cache.enabled=true", "trainer.max_epochs=1"))
+    assert not (Path(make_cfg().output_dir) / "config.yaml").exists()  # refused before writing anything
     with pytest.raises(ConfigError, match="dtype"):
         FeatureCache(dtype="int8")
 
