@@ -55,7 +55,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     setup_logging(out / "train.log", cfg.log_level)
-    write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     L.seed_everything(cfg.seed, workers=True)
     if cfg.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -67,6 +66,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     callbacks = build_callbacks(cfg, have_logger=bool(loggers))
     trainer: L.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, out)
+    write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))  # only once the set-up holds
 
     result: dict[str, Any] = {"output_dir": str(out), "variant": cfg.model.variant}
     if cfg.get("validate_before_training") and ckpt_path is None:
