@@ -34,7 +34,8 @@ from sam2_video.eval.runner import GtFrames, plan_video, predict_video
 from sam2_video.eval.scoring import ThresholdScorer
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.eval.tables import endovis_rows, summary_tables, write_tables
-from sam2_video.eval.writers import CocoResultsStream, CsvStream, MaskDir, jsonable, label_map, palette_values
+from sam2_video.eval.writers import (CocoResultsStream, CsvStream, MaskDir, VideoDir, jsonable, label_map,
+                                     palette_values)
 
 FRAME_COLUMNS = ("video_id", "frame", "frame_name", "object_id", "category_id", "category", "gt_area",
                  "pred_area", "J", "F", "dice", "iou", "scored", "prompted")
@@ -128,7 +129,8 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
     frames_csv = CsvStream(out / "metrics_per_frame.csv", FRAME_COLUMNS)
     masks = MaskDir(out / "masks") if settings.save_masks else None
     rle = CocoResultsStream(out / "results_coco.json") if settings.save_rle else None
-    streams = [s for s in (frames_csv, masks, rle) if s is not None]
+    videos = VideoDir(out / "videos", settings.video_fps) if settings.save_video else None
+    streams = [s for s in (frames_csv, masks, rle, videos) if s is not None]
     objects: list[ObjectAccumulator] = []
     endovis_total = EndoVisAccumulator(len(class_ids))
     endovis_video: dict[str, EndoVisAccumulator] = {}
@@ -147,6 +149,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
             if masks is not None:
                 masks.write_json(record.video_id, "objects.json", {"png_value_to_track_id": dict(zip(values, plan.track_ids))})
             preds = predict_video(propagator, record, plan, gt, factory, geo)
+            video = videos.open(record.video_id) if videos is not None else None
             for pf in tqdm(preds, total=plan.num_frames, desc=record.video_id, unit="frame", leave=False):
                 t = pf.frame
                 gt_t = gt(t)
@@ -171,12 +174,16 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
                 labels = label_map(pred, values) if plan.track_ids else np.zeros(gt_t.shape[1:], np.uint8)
                 if masks is not None:
                     masks.write(record.video_id, plan.frame_name(record, t), labels)
+                if video is not None:
+                    video.write_labels(record.load_image(t), labels)
                 if frame_scores and settings.num_worst_frames > 0:
                     entry = (-float(np.mean(frame_scores)), next(tie), record.video_id, t, labels)
                     heapq.heappush(worst, entry)
                     if len(worst) > settings.num_worst_frames:
                         heapq.heappop(worst)
                 n_frames += 1
+            if video is not None:
+                video.close()
             endovis_total.merge(acc.endovis)
         seconds = time.perf_counter() - t0
         for s in streams:
@@ -192,7 +199,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
         from sam2_video.eval.report import write_report
 
         worst_frames = sorted(((-s, v, t, lab) for s, _, v, t, lab in worst), key=lambda e: e[0])
-        write_report(out, summary, index, worst_frames)
+        write_report(out, summary, index, worst_frames, videos=videos.names if videos is not None else None)
     write_json(out / "summary.json", jsonable(summary))
     o = summary["overall"]
     logger.info(f"{out}: J&F {o['JF']:.4f} (J {o['J']:.4f}, F {o['F']:.4f}) over {o['num_objects']} objects, "

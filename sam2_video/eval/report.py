@@ -4,7 +4,7 @@ and overlays (image | GT | prediction) of the worst frames. Figures use matplotl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import matplotlib
 
@@ -15,13 +15,11 @@ import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from sam2_video.atomic import atomic_path  # noqa: E402
-from sam2_video.data.davis import davis_palette  # noqa: E402
 from sam2_video.data.index import VideoIndex  # noqa: E402
+from sam2_video.data.visualize import draw_labels  # noqa: E402
 from sam2_video.eval.runner import plan_video  # noqa: E402
 from sam2_video.eval.tables import CATEGORY_COLUMNS, METRIC_COLUMNS, VIDEO_COLUMNS  # noqa: E402
 from sam2_video.eval.writers import label_map, markdown_table, palette_values, write_markdown  # noqa: E402
-
-_PALETTE = np.array(davis_palette(), dtype=np.uint8).reshape(256, 3)
 
 
 def save_figure(fig, target: Path) -> Path:
@@ -30,14 +28,6 @@ def save_figure(fig, target: Path) -> Path:
         fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return target
-
-
-def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """(H, W, 3) uint8 image with the (H, W) uint8 label map blended in DAVIS colours."""
-    out = image.astype(np.float32)
-    fg = labels > 0
-    out[fg] = (1 - alpha) * out[fg] + alpha * _PALETTE[labels[fg]]
-    return out.astype(np.uint8)
 
 
 def category_chart(summary: dict[str, Any], target: Path) -> Path:
@@ -83,7 +73,8 @@ def worst_frame_figure(index: VideoIndex, video_id: str, t: int, pred_labels: np
     gt = label_map(record.load_mask_stack(t, plan.track_ids), palette_values(plan.track_ids)) \
         if plan.track_ids else np.zeros(image.shape[:2], np.uint8)
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
-    for ax, img, title in zip(axes, (image, overlay(image, gt), overlay(image, pred_labels)),
+    # the same label values (palette_values of the track ids) in both panels -> the same colour per object
+    for ax, img, title in zip(axes, (image, draw_labels(image, gt), draw_labels(image, pred_labels)),
                               ("image", "ground truth", "prediction")):
         ax.imshow(img)
         ax.set_title(title)
@@ -93,8 +84,10 @@ def worst_frame_figure(index: VideoIndex, video_id: str, t: int, pred_labels: np
 
 
 def write_report(out: Path, summary: dict[str, Any], index: VideoIndex,
-                 worst: Sequence[tuple[float, str, int, np.ndarray]]) -> Path:
-    """Write ``report.md`` and ``report/*.png``; ``worst``: (J&F, video, frame, pred labels), worst first."""
+                 worst: Sequence[tuple[float, str, int, np.ndarray]],
+                 videos: Optional[Mapping[str, str]] = None) -> Path:
+    """Write ``report.md`` and ``report/*.png``; ``worst``: (J&F, video, frame, pred labels), worst first;
+    ``videos``: video id -> overlay .mp4 file name under ``out/videos`` (linked from the report)."""
     fig_dir = out / "report"
     fig_dir.mkdir(parents=True, exist_ok=True)
     o = summary["overall"]
@@ -123,4 +116,6 @@ def write_report(out: Path, summary: dict[str, Any], index: VideoIndex,
         name = f"worst_{k:02d}.png"
         worst_frame_figure(index, vid, t, labels, score, fig_dir / name)
         lines += [f"{k + 1}. `{vid}` frame {t}: J&F {score:.4f}", "", f"   ![worst {k + 1}](report/{name})", ""]
+    if videos:
+        lines += ["## Overlay videos", ""] + [f"- [`{vid}`](videos/{name})" for vid, name in videos.items()] + [""]
     return write_markdown(out / "report.md", "\n".join(lines) + "\n")

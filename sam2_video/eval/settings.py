@@ -39,6 +39,8 @@ class EvalSettings:
     seed: int = 0
     save_masks: bool = True
     save_rle: bool = False
+    save_video: bool = False
+    video_fps: float = 10.0
     report: bool = True
     num_worst_frames: int = 6
     thresholds: Optional[Mapping[str, float]] = None
@@ -74,6 +76,8 @@ class EvalSettings:
             raise bad("num_pos_points", "point prompts need num_pos_points >= 1 or include_center=true")
         if float(self.bound_th) <= 0:
             raise bad("bound_th", "use a positive fraction of the diagonal (or >= 1 pixels)")
+        if float(self.video_fps) <= 0:
+            raise bad("video_fps", "use a positive number of frames per second, e.g. 10")
         if self.max_videos is not None and int(self.max_videos) < 1:
             raise bad("max_videos", "use null or a positive number")
 

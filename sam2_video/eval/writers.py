@@ -142,6 +142,23 @@ class MaskDir(_Staged):
         (folder / name).write_text(json.dumps(jsonable(obj), indent=2, sort_keys=True) + "\n")
 
 
+class VideoDir(_Staged):
+    """Overlay videos ``<target>/<video>.mp4`` (``sam2_video.video.writer``) staged as a whole."""
+
+    def __init__(self, target: str | os.PathLike, fps: float) -> None:
+        super().__init__(target)
+        self.tmp.mkdir(parents=True)
+        self.fps = fps
+        self.names: dict[str, str] = {}  # video id -> file name, in writing order
+
+    def open(self, video_id: str):
+        """An ``OverlayVideoWriter`` for ``video_id``; close it after its last frame."""
+        from sam2_video.video.writer import OverlayVideoWriter, video_file_name
+
+        self.names[video_id] = video_file_name(video_id)
+        return OverlayVideoWriter(self.tmp / self.names[video_id], fps=self.fps)
+
+
 def palette_values(track_ids: Sequence[int]) -> list[int]:
     """PNG value of each track: the track id itself if all ids fit 1..255, else rank + 1."""
     ids = [int(t) for t in track_ids]
