@@ -27,9 +27,9 @@ from sam2_video.config import build
 from sam2_video.errors import ConfigError
 from sam2_video.eval.aggregate import ObjectAccumulator, VideoAccumulator, at, group_pool, pool_objects
 from sam2_video.eval.endovis_metrics import EndoVisAccumulator
-from sam2_video.eval.geometry import FrameGeometry
+from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.eval.prompting import EvalPromptFactory
-from sam2_video.eval.propagate import StreamingPropagator
+from sam2_video.inference.propagate import VideoPropagator
 from sam2_video.eval.runner import GtFrames, plan_video, predict_video
 from sam2_video.eval.scoring import ThresholdScorer
 from sam2_video.eval.settings import EvalSettings
@@ -66,9 +66,9 @@ def build_model(cfg: DictConfig, settings: EvalSettings) -> torch.nn.Module:
     return build_sam2_model(cfg.model).to(settings.torch_device()).eval()
 
 
-def make_propagator(model: torch.nn.Module, settings: EvalSettings) -> StreamingPropagator:
+def make_propagator(model: torch.nn.Module, settings: EvalSettings) -> VideoPropagator:
     device = next(model.parameters()).device
-    return StreamingPropagator(model, memory_dtype=settings.memory_torch_dtype(),
+    return VideoPropagator(model, memory_dtype=settings.memory_torch_dtype(),
                                autocast_dtype=settings.autocast_dtype(device))
 
 
@@ -129,8 +129,8 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
     frames_csv = CsvStream(out / "metrics_per_frame.csv", FRAME_COLUMNS)
     masks = MaskDir(out / "masks") if settings.save_masks else None
     rle = CocoResultsStream(out / "results_coco.json") if settings.save_rle else None
-    videos = VideoDir(out / "videos", settings.video_fps) if settings.save_video else None
-    streams = [s for s in (frames_csv, masks, rle, videos) if s is not None]
+    video_dir = VideoDir(out / "videos", settings.video_fps) if settings.save_video else None
+    streams = [s for s in (frames_csv, masks, rle, video_dir) if s is not None]
     objects: list[ObjectAccumulator] = []
     endovis_total = EndoVisAccumulator(len(class_ids))
     endovis_video: dict[str, EndoVisAccumulator] = {}
@@ -149,7 +149,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
             if masks is not None:
                 masks.write_json(record.video_id, "objects.json", {"png_value_to_track_id": dict(zip(values, plan.track_ids))})
             preds = predict_video(propagator, record, plan, gt, factory, geo)
-            video = videos.open(record.video_id) if videos is not None else None
+            video = video_dir.open(record.video_id) if video_dir is not None else None
             for pf in tqdm(preds, total=plan.num_frames, desc=record.video_id, unit="frame", leave=False):
                 t = pf.frame
                 gt_t = gt(t)
@@ -199,7 +199,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
         from sam2_video.eval.report import write_report
 
         worst_frames = sorted(((-s, v, t, lab) for s, _, v, t, lab in worst), key=lambda e: e[0])
-        write_report(out, summary, index, worst_frames, videos=videos.names if videos is not None else None)
+        write_report(out, summary, index, worst_frames, videos=video_dir.names if video_dir is not None else None)
     write_json(out / "summary.json", jsonable(summary))
     o = summary["overall"]
     logger.info(f"{out}: J&F {o['JF']:.4f} (J {o['J']:.4f}, F {o['F']:.4f}) over {o['num_objects']} objects, "
