@@ -39,7 +39,7 @@ def object_color(obj_id: int) -> tuple[int, int, int]:
 def halo_color(color: tuple[int, int, int]) -> tuple[int, int, int]:
     """The outline under a colour: near-black under light colours, near-white under dark ones."""
     luma = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
-    return _HALO if luma > 100 else (235, 235, 235)
+    return _HALO if luma > 80 else (235, 235, 235)
 
 
 def muted(image: np.ndarray, saturation: float = 0.35, brightness: float = 0.8) -> np.ndarray:

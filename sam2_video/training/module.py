@@ -77,11 +77,14 @@ class SAM2VideoModule(L.LightningModule):
         outs = self(batch, prompt_kind=self.val_prompt_kind)
         losses = self.loss(outs, batch.masks)
         self.log("val/loss", losses[CORE_LOSS_KEY], batch_size=len(batch.clip_ids), sync_dist=True)
-        logits = torch.stack([o["pred_masks_high_res"][:, 0] for o in outs])  # (T, O, H, W)
-        prob_logit = float(np.log(self.val_threshold / (1 - self.val_threshold)))
-        pred = (logits > prob_logit).cpu().numpy()
+        pred = self.binarize(outs).cpu().numpy()
         self.val_metrics.update(pred, batch.masks.cpu().numpy(), batch.obj_to_clip.cpu().numpy(),
                                 batch.category_ids.cpu().numpy(), batch.clip_ids)
+
+    def binarize(self, outs: list[dict]) -> torch.Tensor:
+        """(T, O, H, W) bool masks of Meta's per-frame outputs at ``val_threshold`` (on probabilities)."""
+        logits = torch.stack([o["pred_masks_high_res"][:, 0] for o in outs])  # (T, O, H, W)
+        return logits > float(np.log(self.val_threshold / (1 - self.val_threshold)))
 
     def on_validation_epoch_start(self) -> None:
         self.val_metrics.reset()

@@ -1,0 +1,101 @@
+"""Validation pictures: the same validation clips at every validation, as image / GT / prediction.
+
+``ValidationPictures`` (``callbacks.val_vis`` in configs/callbacks/default.yaml) picks ``count``
+clips of the validation set once (evenly spaced indices, so the same clips every time), runs the
+model on them after each validation epoch with the validation prompts and threshold, renders one
+strip per clip (rows image / ground truth / prediction, one column per frame; colours by object
+id, see ``sam2_video.data.visualize``) and
+
+- saves it as ``<dirpath>/epoch_XXX/NN_<clip id>.png`` (``validate_XXXXXX`` outside ``fit``),
+- logs it to TensorBoard (``add_image``) and W&B (``log_image``) when those loggers are active.
+
+``count: 0`` turns it off. Only the global-zero process draws (under DDP the others skip).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import lightning as L
+import numpy as np
+import torch
+from loguru import logger
+
+from sam2_video.atomic import atomic_path
+from sam2_video.data.batch import ClipBatch, collate_clips
+from sam2_video.data.normalize import denormalize_frames
+from sam2_video.data.visualize import clip_strip
+
+TAG = "val_vis"
+
+
+def pick_indices(num_items: int, count: int) -> list[int]:
+    """``count`` evenly spaced indices of ``range(num_items)`` (all of them if fewer)."""
+    if count <= 0 or num_items <= 0:
+        return []
+    return sorted({int(round(x)) for x in np.linspace(0, num_items - 1, min(count, num_items))})
+
+
+def render_batch(batch: ClipBatch, pred: np.ndarray, tile: int | None = None) -> list[tuple[str, np.ndarray]]:
+    """One (H, W, 3) uint8 strip per clip: ``pred`` (T, O, H, W) bool for the objects of ``batch``."""
+    masks = batch.masks.cpu().numpy()  # (T, O, H, W)
+    owner = batch.obj_to_clip.cpu().numpy()  # (O,)
+    ids = batch.object_ids.cpu().numpy()  # (O,)
+    out = []
+    for b, clip_id in enumerate(batch.clip_ids):
+        sel = owner == b
+        frames = denormalize_frames(batch.frames[:, b])  # (T, S, S, 3)
+        out.append((clip_id, clip_strip(frames, masks[:, sel], pred[:, sel], ids[sel].tolist(), clip_id, tile)))
+    return out
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._@-]+", "_", name).strip("._")[:120] or "clip"
+
+
+class ValidationPictures(L.Callback):
+    """Render ``count`` fixed validation clips after every validation epoch (see the module doc)."""
+
+    def __init__(self, count: int = 4, dirpath: str | Path = "val_vis", tile: int | None = 160) -> None:
+        if int(count) < 0:
+            raise ValueError(f"callbacks.val_vis.count={count}: use 0 (off) or a positive number of clips")
+        self.count = int(count)
+        self.dirpath = Path(dirpath)
+        self.tile = tile
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.count == 0 or trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        loaders = trainer.val_dataloaders
+        loader = loaders[0] if isinstance(loaders, Sequence) else loaders
+        if loader is None:
+            return
+        dataset = loader.dataset
+        batch = collate_clips([dataset[i] for i in pick_indices(len(dataset), self.count)]).to(pl_module.device)
+        with torch.no_grad():
+            pred = pl_module.binarize(pl_module(batch, prompt_kind=pl_module.val_prompt_kind)).cpu().numpy()
+        strips = render_batch(batch, pred, self.tile)
+        fit = trainer.state.fn == "fit"
+        folder = self.dirpath / (f"epoch_{trainer.current_epoch:03d}" if fit else f"validate_{trainer.global_step:06d}")
+        for k, (clip_id, img) in enumerate(strips):
+            with atomic_path(folder / f"{k:02d}_{_safe(clip_id)}.png", suffix=".png") as tmp:
+                if not cv2.imwrite(str(tmp), cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
+                    raise OSError(f"cannot write {tmp}")
+        self._log(trainer, strips)
+        logger.debug(f"validation pictures: {len(strips)} clips -> {folder}")
+
+    @staticmethod
+    def _log(trainer: L.Trainer, strips: list[tuple[str, np.ndarray]]) -> None:
+        from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+
+        step = int(trainer.global_step)
+        for lg in trainer.loggers:
+            if isinstance(lg, TensorBoardLogger):
+                for k, (clip_id, img) in enumerate(strips):
+                    lg.experiment.add_image(f"{TAG}/{k:02d}_{clip_id}", img, step, dataformats="HWC")
+            elif isinstance(lg, WandbLogger):
+                lg.log_image(key=TAG, images=[img for _, img in strips], step=step,
+                             caption=[clip_id for clip_id, _ in strips])
