@@ -31,9 +31,9 @@ from PIL import Image
 from sam2_video.config import compose_config
 from sam2_video.data.index import FrameRecord, VideoIndex, VideoRecord
 from sam2_video.eval.evaluate import evaluate_index
-from sam2_video.eval.geometry import FrameGeometry
-from sam2_video.eval.prompting import FramePrompt
-from sam2_video.eval.propagate import StreamingPropagator, static_prompts
+from sam2_video.inference.geometry import FrameGeometry
+from sam2_video.prompt import FramePrompt
+from sam2_video.inference.propagate import VideoPropagator, static_prompts
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.model.checkpoint import save_official
@@ -112,7 +112,7 @@ def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, 
             geo = FrameGeometry(*hw, model.image_size)
             load = lambda t: np.array(Image.open(folder / f"{t:05d}.jpg").convert("RGB"))  # noqa: E731
             schedule, prompts_at = static_prompts({0: {o + 1: FramePrompt("mask", mask=masks0[o]) for o in range(objects)}})
-            for out in StreamingPropagator(model).propagate(num_frames, load, schedule, prompts_at, geo):
+            for out in VideoPropagator(model).propagate(num_frames, load, schedule, prompts_at, geo):
                 (geo.logits(out.low_res_logits) > 0).any()
 
         times = {"meta": float("inf"), "ours": float("inf")}

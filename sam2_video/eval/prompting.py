@@ -10,31 +10,11 @@ here"), whatever the prompt type.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
-from typing import Literal, Optional
 
 import numpy as np
 
 from sam2_video.data.prompts import PromptGenerator
-
-PromptKind = Literal["point", "box", "mask"]
-PROMPT_KINDS = ("point", "box", "mask")
-
-
-@dataclass(frozen=True)
-class FramePrompt:
-    """One object's prompt on one frame; coordinates are xy in video pixels."""
-
-    kind: PromptKind
-    points: Optional[np.ndarray] = None  # (P, 2) float32 xy
-    labels: Optional[np.ndarray] = None  # (P,) int32: 1 positive, 0 negative
-    box: Optional[np.ndarray] = None  # (4,) float32 x0, y0, x1, y1
-    mask: Optional[np.ndarray] = None  # (H, W) bool
-
-    @property
-    def signature(self) -> tuple:
-        """Objects with equal signatures can share one batched SAM call."""
-        return (self.kind, 0 if self.points is None else len(self.points))
+from sam2_video.prompt import GT_PROMPT_KINDS, FramePrompt
 
 
 class EvalPromptFactory:
@@ -42,8 +22,8 @@ class EvalPromptFactory:
 
     def __init__(self, kind: str, num_pos_points: int = 1, num_neg_points: int = 0,
                  include_center: bool = True, box_jitter: float = 0.0, seed: int = 0) -> None:
-        if kind not in PROMPT_KINDS:
-            raise ValueError(f"unknown prompt kind {kind!r}; use one of {PROMPT_KINDS}")
+        if kind not in GT_PROMPT_KINDS:
+            raise ValueError(f"prompts from ground truth are one of {GT_PROMPT_KINDS}, not {kind!r}")
         if kind == "point" and num_pos_points + int(include_center) == 0:
             raise ValueError("point prompts need num_pos_points >= 1 or include_center=true")
         self.kind = kind

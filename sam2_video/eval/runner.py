@@ -14,9 +14,10 @@ import torch
 from loguru import logger
 
 from sam2_video.data.index import VideoRecord
-from sam2_video.eval.geometry import FrameGeometry
-from sam2_video.eval.prompting import EvalPromptFactory, FramePrompt
-from sam2_video.eval.propagate import StreamingPropagator
+from sam2_video.inference.geometry import FrameGeometry
+from sam2_video.eval.prompting import EvalPromptFactory
+from sam2_video.prompt import FramePrompt
+from sam2_video.inference.propagate import VideoPropagator
 from sam2_video.errors import DatasetError
 
 
@@ -100,9 +101,9 @@ class PredFrame:
     prompted: set[int]
 
 
-def predict_video(propagator: StreamingPropagator, record: VideoRecord, plan: VideoPlan, gt: GtFrames,
+def predict_video(propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt: GtFrames,
                   factory: EvalPromptFactory, geo: FrameGeometry) -> Iterator[PredFrame]:
-    """Stream the predictions of every frame of ``record`` (see :class:`StreamingPropagator`)."""
+    """Stream the predictions of every frame of ``record`` (see :class:`VideoPropagator`)."""
     index_of = {tid: i for i, tid in enumerate(plan.track_ids)}
     schedule = plan.schedule
 

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from sam2_video.errors import ConfigError
-from sam2_video.eval.geometry import GEOMETRY_MODES
-from sam2_video.eval.prompting import PROMPT_KINDS
+from sam2_video.inference.geometry import GEOMETRY_MODES
+from sam2_video.prompt import GT_PROMPT_KINDS as PROMPT_KINDS
 
 _AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16, "none": None}
 _MEMORY = {"bfloat16": torch.bfloat16, "float32": None, "float16": torch.float16}

@@ -29,7 +29,7 @@ from sam2_video.errors import ConfigError  # noqa: E402
 from sam2_video.eval.aggregate import VideoAccumulator, pool_objects  # noqa: E402
 from sam2_video.eval.endovis_metrics import EndoVisAccumulator  # noqa: E402
 from sam2_video.eval.evaluate import build_model, class_ids_of, load_index, make_factory, make_propagator  # noqa: E402
-from sam2_video.eval.geometry import FrameGeometry  # noqa: E402
+from sam2_video.inference.geometry import FrameGeometry  # noqa: E402
 from sam2_video.eval.logit_store import LogitStore  # noqa: E402
 from sam2_video.eval.report import save_figure  # noqa: E402
 from sam2_video.eval.runner import GtFrames, plan_video, predict_video  # noqa: E402

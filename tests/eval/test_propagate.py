@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from sam2_video.eval.geometry import FrameGeometry
-from sam2_video.eval.prompting import FramePrompt
-from sam2_video.eval.propagate import StreamingPropagator, static_prompts
+from sam2_video.inference.geometry import FrameGeometry
+from sam2_video.prompt import FramePrompt
+from sam2_video.inference.propagate import VideoPropagator, static_prompts
 from sam2_video.model.checkpoint import save_official
 from sam2_video.model.meta import build_meta_video_predictor
 
@@ -25,7 +25,7 @@ def _ours(model, frames, prompts):
     geo = FrameGeometry(h, w, model.image_size)
     schedule, prompts_at = static_prompts(prompts)
     out = {}
-    for fo in StreamingPropagator(model).propagate(t_len, lambda t: frames[t], schedule, prompts_at, geo):
+    for fo in VideoPropagator(model).propagate(t_len, lambda t: frames[t], schedule, prompts_at, geo):
         out[fo.frame] = (fo.object_ids, None if fo.low_res_logits is None else geo.logits(fo.low_res_logits))
     return out
 
@@ -94,11 +94,12 @@ def test_object_appearing_later_equals_separate_meta_run(meta_predictor, debug_m
 def test_memory_stays_bounded(debug_model, jpeg_video):
     _, frames, masks = jpeg_video
     geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
-    prop = StreamingPropagator(debug_model)
-    prop.horizon = 3
-    schedule, prompts_at = static_prompts({0: {1: FramePrompt("mask", mask=masks[0, 0])}})
-    gen = prop.propagate(len(frames), lambda t: frames[t], schedule, prompts_at, geo)
-    sizes = [prop.memory_sizes()[0] for _ in gen]
+    session = VideoPropagator(debug_model).session(geo, len(frames))
+    session.horizon = 3
+    sizes = []
+    for t in range(len(frames)):
+        session.step(session.encode(t, frames[t]), {1: FramePrompt("mask", mask=masks[0, 0])} if t == 0 else None)
+        sizes.append(session.memory_sizes()[0])
     assert max(n for _, n in sizes) == 3 and all(c == 1 for c, _ in sizes)
 
 
@@ -108,15 +109,15 @@ def test_group_prompt_contract(debug_model, jpeg_video):
     p = {0: {1: FramePrompt("mask", mask=masks[0, 0]), 2: FramePrompt("mask", mask=masks[0, 1])},
          2: {1: FramePrompt("mask", mask=masks[2, 0])}}
     schedule, prompts_at = static_prompts(p)
-    with pytest.raises(ValueError, match="same group"):
-        list(StreamingPropagator(debug_model).propagate(len(frames), lambda t: frames[t], schedule, prompts_at, geo))
+    with pytest.raises(ValueError, match="first prompted together"):
+        list(VideoPropagator(debug_model).propagate(len(frames), lambda t: frames[t], schedule, prompts_at, geo))
 
 
 def test_prefetching_frames_changes_nothing(debug_model, jpeg_video):
     _, frames, masks = jpeg_video
     geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
     schedule, prompts_at = static_prompts({1: {1: FramePrompt("mask", mask=masks[1, 0])}})
-    runs = [[o.low_res_logits for o in StreamingPropagator(debug_model, prefetch=p).propagate(
+    runs = [[o.low_res_logits for o in VideoPropagator(debug_model, prefetch=p).propagate(
         len(frames), lambda t: frames[t], schedule, prompts_at, geo)] for p in (0, 2)]
     assert runs[0][0] is None and runs[1][0] is None
     assert all(torch.equal(a, b) for a, b in zip(runs[0][1:], runs[1][1:]))

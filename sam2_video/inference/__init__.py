@@ -1,0 +1,15 @@
+"""The inference core: the only place that touches SAM2Base's private API.
+
+- :class:`TrackingSession` (session.py): one video, frame by frame: prompts, steps, memory writes.
+- :class:`MemoryPolicy` (memory.py): when memory is written and how much is kept.
+- :class:`FrameGeometry` (geometry.py): frame <-> model input, prompts, logits.
+- :class:`VideoPropagator` (propagate.py): whole-video loop with prefetch (evaluation).
+"""
+
+from sam2_video.inference.geometry import GEOMETRY_MODES, FrameGeometry
+from sam2_video.inference.memory import MemoryBank, MemoryPolicy
+from sam2_video.inference.propagate import VideoPropagator, static_prompts
+from sam2_video.inference.session import FrameFeatures, StepOutput, TrackingSession
+
+__all__ = ["TrackingSession", "StepOutput", "FrameFeatures", "MemoryPolicy", "MemoryBank", "FrameGeometry",
+           "GEOMETRY_MODES", "VideoPropagator", "static_prompts"]
