@@ -12,6 +12,8 @@ from sam2_video.errors import ConfigError
 from sam2_video.model.checkpoint import load_into
 from sam2_video.model.feature_cache import FeatureCache
 from sam2_video.model.freeze import apply_trainable_modules
+from sam2_video.model.lora import apply_lora
+from sam2_video.model.activation_checkpointing import enable_activation_checkpointing
 from sam2_video.model.sam2_train import PROMPT_KINDS, SAM2VideoTrainer
 
 
@@ -53,6 +55,9 @@ def build_sam2_model(model_cfg: DictConfig) -> SAM2VideoTrainer:
             model_cfg.variant,
         )
     apply_trainable_modules(net, list(model_cfg.trainable_modules))
+    apply_lora(net, model_cfg.get("lora"))
+    if model_cfg.get("activation_checkpointing"):
+        enable_activation_checkpointing(net)
     cache_cfg = model_cfg.get("feature_cache")
     if cache_cfg is not None and cache_cfg.get("enabled"):
         net.feature_cache = instantiate({k: v for k, v in cache_cfg.items() if k != "enabled"})

@@ -14,6 +14,7 @@ from loguru import logger
 
 from sam2_video.data.batch import ClipBatch
 from sam2_video.errors import TrainingDivergedError
+from sam2_video.model.lora import has_lora, trainable_state
 from sam2_video.model.sam2_train import FirstFramePrompts, SAM2VideoTrainer
 from sam2_video.training.losses import CORE_LOSS_KEY, SAM2VideoLoss
 from sam2_video.training.optim import LRSchedule, param_groups
@@ -47,6 +48,7 @@ class SAM2VideoModule(L.LightningModule):
         self.val_prompt_kind = val_prompt_kind
         self.val_threshold = val_threshold
         self.val_metrics = ClipMetricAccumulator(score_first_last=val_score_first_last)
+        self.strict_loading = not has_lora(model)  # LoRA checkpoints hold the trained tensors only
 
     # ---------------------------------------------------------------- forward / steps
     def forward(self, batch: ClipBatch, prompt_kind: Optional[str] = None) -> list[dict]:
@@ -108,7 +110,10 @@ class SAM2VideoModule(L.LightningModule):
 
     # ---------------------------------------------------------------- exact resume
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        """Store every RNG that drives training so a resumed run continues identically."""
+        """Store every RNG that drives training so a resumed run continues identically; with LoRA keep
+        only the trained tensors (adapters + trainable modules): the frozen base is model.checkpoint_path."""
+        if has_lora(self.model):
+            checkpoint["state_dict"] = trainable_state(checkpoint["state_dict"], self.model, prefix="model.")
         np_state = np.random.get_state()
         checkpoint["sam2_video_rng"] = {
             "torch": torch.get_rng_state(),
