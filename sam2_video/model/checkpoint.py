@@ -12,6 +12,7 @@ from torch import nn
 
 from sam2_video.atomic import atomic_path
 from sam2_video.errors import CheckpointError
+from sam2_video.model.lora import adapter_checkpoint, merged_state_dict
 
 LIGHTNING_PREFIX = "model."  # our LightningModule stores the SAM2 network as ``self.model``
 SAM21_ONLY_KEYS = ("no_obj_embed_spatial", "obj_ptr_tpos_proj")
@@ -58,6 +59,8 @@ def load_into(model: nn.Module, path: str | os.PathLike, variant: str, strict: b
     state = read_state_dict(path)
     own = model.state_dict()
     missing = sorted(k for k in own if k not in state)
+    if adapter_checkpoint(state, model, path):  # a LoRA run's trained tensors only: the frozen base stays
+        missing = []
     unexpected = sorted(k for k in state if k not in own)
     shape_bad = sorted(
         f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
@@ -83,8 +86,9 @@ def load_into(model: nn.Module, path: str | os.PathLike, variant: str, strict: b
 
 
 def save_official(model: nn.Module, path: str | os.PathLike) -> Path:
-    """Atomically write ``{"model": state_dict}`` that Meta's ``build_sam2*`` functions load."""
-    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    """Atomically write ``{"model": state_dict}`` that Meta's ``build_sam2*`` functions load
+    (LoRA adapters merged into the base weights, see ``sam2_video.model.lora``)."""
+    state = merged_state_dict(model)
     with atomic_path(path, suffix=".pt") as tmp:
         torch.save({"model": state}, tmp)
     logger.info(f"Wrote official-format weights to {path}")
