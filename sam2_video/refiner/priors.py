@@ -4,9 +4,10 @@ resolution under ``<work_dir>/sam2_prior/<key>.npy`` (mirroring the index).
 Each file is (C, H, W) float16: channel c-1 holds SAM2's mask logits for class c, prompted with the
 class's saved points + box on the single frame (no memory), letterboxed like the image and clipped
 to ``[-clip, clip]``; classes without a prompt (absent from the frame) and the letterbox padding
-hold ``absent_logit``. Resumable: a finished file is verified (fully loaded, shape, dtype, finite)
+hold ``absent_logit``. Resumable (one generator per work_dir at a time): a finished file is verified (fully loaded, shape, dtype, finite)
 and skipped; a torn / unreadable one is redone; every write is atomic. A valid file of another shape
-(other resolution or class count) is refused, as is a ``params.json`` from other settings.
+(other resolution or class count) is refused, as is a ``params.json`` from other settings;
+temporaries left by a killed run are removed.
 ``summary.json``: counts, class coverage, empty (no positive logit) and failed (non-finite) cases,
 mean prior IoU per class.
 """
@@ -128,6 +129,8 @@ def generate_priors(records: Sequence[IndexRecord], meta: IndexMeta, work_dir: P
     stops after writing that many (an interrupted run, for tests)."""
     c, hw = meta.num_classes, tuple(spec.resolution)
     check_params(work_dir, {**asdict(spec), "resolution": list(hw), "num_classes": c, "model": model_info})
+    for stale in (work_dir / PRIOR_DIR).rglob(".*.npy"):  # temporaries of a killed run (atomic writes)
+        stale.unlink()
     sam = None
     written = skipped = processed = 0
     coverage, empty, ious = np.zeros(c, int), np.zeros(c, int), [[] for _ in range(c)]
