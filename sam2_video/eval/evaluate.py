@@ -30,7 +30,7 @@ from sam2_video.eval.endovis_metrics import EndoVisAccumulator
 from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.eval.prompting import EvalPromptFactory
 from sam2_video.inference.propagate import VideoPropagator
-from sam2_video.eval.runner import GtFrames, plan_video, predict_video
+from sam2_video.eval.runner import GtPlanner
 from sam2_video.eval.scoring import ThresholdScorer
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.eval.tables import endovis_rows, summary_tables, write_tables
@@ -75,6 +75,16 @@ def make_propagator(model: torch.nn.Module, settings: EvalSettings) -> VideoProp
 def make_factory(settings: EvalSettings) -> EvalPromptFactory:
     return EvalPromptFactory(settings.prompt_type, settings.num_pos_points, settings.num_neg_points,
                              settings.include_center, settings.box_jitter, settings.seed)
+
+
+def make_planner(settings: EvalSettings, model: torch.nn.Module, index: VideoIndex):
+    """The per-video plan / GT / predictions of ``settings.prompt_type``: from GT prompts, or (``auto``)
+    the model's learned prompt encoder on every category (``sam2_video.autoprompt``; reads no GT)."""
+    if settings.prompt_type == "auto":
+        from sam2_video.autoprompt.planner import AutoPlanner
+
+        return AutoPlanner.for_model(model, index, settings.auto_prompt)
+    return GtPlanner(make_factory(settings), settings.reprompt_every)
 
 
 def class_ids_of(index: VideoIndex) -> list[int]:
@@ -125,7 +135,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
         raise ConfigError(f"{index.source}: split '{settings.split}' has no videos to evaluate")
     class_ids = class_ids_of(index)
     scorer = ThresholdScorer([settings.threshold], settings.non_overlap, settings.bound_th, class_ids)
-    propagator, factory = make_propagator(model, settings), make_factory(settings)
+    propagator, planner = make_propagator(model, settings), make_planner(settings, model, index)
     frames_csv = CsvStream(out / "metrics_per_frame.csv", FRAME_COLUMNS)
     masks = MaskDir(out / "masks") if settings.save_masks else None
     rle = CocoResultsStream(out / "results_coco.json") if settings.save_rle else None
@@ -139,8 +149,8 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
     n_frames, t0 = 0, time.perf_counter()
     try:
         for record in tqdm(videos, desc="eval videos", unit="video"):
-            plan = plan_video(record, settings.reprompt_every)
-            gt = GtFrames(record, plan.track_ids)
+            plan = planner.plan(record)
+            gt = planner.gt(record, plan)
             geo = FrameGeometry(plan.height, plan.width, propagator.image_size, settings.geometry, resize_mode)
             acc = VideoAccumulator(plan, len(class_ids), 1, settings.skip_first_last)
             objects += acc.objects
@@ -148,7 +158,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
             values = palette_values(plan.track_ids) if plan.track_ids else []
             if masks is not None:
                 masks.write_json(record.video_id, "objects.json", {"png_value_to_track_id": dict(zip(values, plan.track_ids))})
-            preds = predict_video(propagator, record, plan, gt, factory, geo)
+            preds = planner.predict(propagator, record, plan, gt, geo)
             video = video_dir.open(record.video_id) if video_dir is not None else None
             for pf in tqdm(preds, total=plan.num_frames, desc=record.video_id, unit="frame", leave=False):
                 t = pf.frame

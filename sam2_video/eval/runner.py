@@ -101,6 +101,25 @@ class PredFrame:
     prompted: set[int]
 
 
+class GtPlanner:
+    """The evaluation plan of the ground-truth prompt kinds (point / box / mask): prompts from each
+    object's GT on its first frame (+ every ``reprompt_every``). Other kinds (``auto``) provide the
+    same three methods (see ``sam2_video.eval.evaluate.make_planner``)."""
+
+    def __init__(self, factory: EvalPromptFactory, reprompt_every: int = 0) -> None:
+        self.factory, self.reprompt_every = factory, int(reprompt_every)
+
+    def plan(self, record: VideoRecord) -> VideoPlan:
+        return plan_video(record, self.reprompt_every)
+
+    def gt(self, record: VideoRecord, plan: VideoPlan) -> GtFrames:
+        return GtFrames(record, plan.track_ids)
+
+    def predict(self, propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt: GtFrames,
+                geo: FrameGeometry) -> Iterator[PredFrame]:
+        return predict_video(propagator, record, plan, gt, self.factory, geo)
+
+
 def predict_video(propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt: GtFrames,
                   factory: EvalPromptFactory, geo: FrameGeometry) -> Iterator[PredFrame]:
     """Stream the predictions of every frame of ``record`` (see :class:`VideoPropagator`)."""

@@ -10,7 +10,7 @@ import torch
 
 from sam2_video.errors import ConfigError
 from sam2_video.inference.geometry import GEOMETRY_MODES
-from sam2_video.prompt import GT_PROMPT_KINDS as PROMPT_KINDS
+from sam2_video.prompt import PROMPT_KINDS  # auto: the model's learned prompt encoder (model.auto_prompt)
 
 _AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16, "none": None}
 _MEMORY = {"bfloat16": torch.bfloat16, "float32": None, "float16": torch.float16}
@@ -44,6 +44,7 @@ class EvalSettings:
     report: bool = True
     num_worst_frames: int = 6
     thresholds: Optional[Mapping[str, float]] = None
+    auto_prompt: Optional[Mapping[str, Any]] = None  # prompt_type=auto: every / on_collapse / min_area
 
     @classmethod
     def from_config(cls, node: Mapping[str, Any]) -> "EvalSettings":
@@ -52,7 +53,7 @@ class EvalSettings:
         unknown = sorted(set(node) - known)
         if unknown:
             raise ConfigError(f"eval: unknown key(s) {unknown}; valid keys: {sorted(known)}")
-        s = cls(**{k: (dict(v) if k == "thresholds" and v is not None else v) for k, v in node.items()})
+        s = cls(**{k: (dict(v) if k in ("thresholds", "auto_prompt") and v is not None else v) for k, v in node.items()})
         s.validate()
         return s
 

@@ -28,11 +28,10 @@ from sam2_video.data.index import VideoIndex  # noqa: E402
 from sam2_video.errors import ConfigError  # noqa: E402
 from sam2_video.eval.aggregate import VideoAccumulator, pool_objects  # noqa: E402
 from sam2_video.eval.endovis_metrics import EndoVisAccumulator  # noqa: E402
-from sam2_video.eval.evaluate import build_model, class_ids_of, load_index, make_factory, make_propagator  # noqa: E402
+from sam2_video.eval.evaluate import build_model, class_ids_of, load_index, make_planner, make_propagator  # noqa: E402
 from sam2_video.inference.geometry import FrameGeometry  # noqa: E402
 from sam2_video.eval.logit_store import LogitStore  # noqa: E402
 from sam2_video.eval.report import save_figure  # noqa: E402
-from sam2_video.eval.runner import GtFrames, plan_video, predict_video  # noqa: E402
 from sam2_video.eval.scoring import ThresholdScorer  # noqa: E402
 from sam2_video.eval.settings import EvalSettings  # noqa: E402
 from sam2_video.eval.writers import jsonable, markdown_table, write_csv, write_markdown  # noqa: E402
@@ -76,18 +75,18 @@ def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettin
         raise ConfigError(f"{index.source}: split '{settings.split}' has no videos to evaluate")
     class_ids = class_ids_of(index)
     scorer = ThresholdScorer(thresholds, settings.non_overlap, settings.bound_th, class_ids)
-    propagator, factory = make_propagator(model, settings), make_factory(settings)
+    propagator, planner = make_propagator(model, settings), make_planner(settings, model, index)
     store = LogitStore(out / ".logits")
     t0 = time.perf_counter()
     try:
         plans = {}
         for record in tqdm(videos, desc="model pass", unit="video"):
-            plan = plans[record.video_id] = plan_video(record, settings.reprompt_every)
-            gt = GtFrames(record, plan.track_ids)
+            plan = plans[record.video_id] = planner.plan(record)
+            gt = planner.gt(record, plan)
             geo = FrameGeometry(plan.height, plan.width, propagator.image_size, settings.geometry, resize_mode)
             low = propagator.image_size // 4
             w = store.writer(record.video_id, plan.num_frames, len(plan.track_ids), (low, low))
-            for pf in tqdm(predict_video(propagator, record, plan, gt, factory, geo), total=plan.num_frames,
+            for pf in tqdm(planner.predict(propagator, record, plan, gt, geo), total=plan.num_frames,
                            desc=record.video_id, unit="frame", leave=False):
                 w.write(pf, plan.track_ids)
             w.close()
@@ -95,7 +94,7 @@ def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettin
         objects, endovis = [], EndoVisAccumulator(len(class_ids), len(thresholds))
         for record in tqdm(videos, desc=f"scoring {len(thresholds)} thresholds", unit="video"):
             plan = plans[record.video_id]
-            gt = GtFrames(record, plan.track_ids)
+            gt = planner.gt(record, plan)
             geo = FrameGeometry(plan.height, plan.width, propagator.image_size, settings.geometry, resize_mode)
             acc = VideoAccumulator(plan, len(class_ids), len(thresholds), settings.skip_first_last)
             for t, low_res, active, _ in store.frames(record.video_id):

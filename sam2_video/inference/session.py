@@ -196,13 +196,22 @@ class TrackingSession:
         return {"point_coords": torch.stack(coords).to(self.device),  # (B, P, 2) model pixels
                 "point_labels": torch.stack(labels).to(self.device)}  # (B, P) int32
 
-    def _sam_inputs(self, kind: str, prompts: list[FramePrompt]):
+    def _sam_inputs(self, kind: str, prompts: list[FramePrompt], backbone_out: dict):
         """(point_inputs, mask_inputs) of one batch of same-signature prompts; ``auto`` gives neither:
-        SAM2 then decodes with no user prompt, where a learned prompt encoder plugs in."""
+        SAM2 then decodes with no user prompt. With categories (a learned prompt encoder,
+        ``sam2_video.autoprompt``), ``auto`` passes zero clicks plus ``auto_categories`` (B,) and any
+        ``auto_prompt_*`` entries ``forward_image`` put in ``backbone_out``, expanded to B rows."""
         if kind == "mask":
             return None, torch.cat([self.geometry.mask(p.mask) for p in prompts]).to(self.device)  # (B, 1, S, S)
         if kind == "auto":
-            return None, None
+            if any(p.category is None for p in prompts):
+                return None, None
+            b = len(prompts)
+            carried = {k: v.expand(b, *v.shape[1:]) for k, v in backbone_out.items() if k.startswith("auto_prompt_")}
+            return {"point_coords": torch.zeros(b, 0, 2, device=self.device),  # (B, 0, 2): no clicks
+                    "point_labels": torch.zeros(b, 0, dtype=torch.int32, device=self.device),
+                    "auto_categories": torch.tensor([p.category for p in prompts], device=self.device),
+                    **carried}, None
         return self._point_inputs(prompts), None
 
     def _prompted_step(self, t: int, group: _Group, prompts: Mapping[int, FramePrompt], backbone_out: dict):
@@ -215,7 +224,7 @@ class TrackingSession:
         view = group.memory.view(t)
         for sig, idx in buckets.items():
             feats, pos, sizes = self._features(backbone_out, len(idx))
-            point_inputs, mask_inputs = self._sam_inputs(sig[0], [prompts[order[i]] for i in idx])
+            point_inputs, mask_inputs = self._sam_inputs(sig[0], [prompts[order[i]] for i in idx], backbone_out)
             _, sam_out, _, _ = self.model._track_step(t, True, feats, pos, sizes, point_inputs, mask_inputs,
                                                       view, self.num_frames, False, None)
             _, _, _, low_res, _, obj_ptr, obj_score = sam_out

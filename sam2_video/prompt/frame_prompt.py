@@ -31,6 +31,7 @@ class FramePrompt:
     labels: Optional[np.ndarray] = None  # (P,) int32: 1 positive, 0 negative
     box: Optional[np.ndarray] = None  # (4,) float32 x0, y0, x1, y1
     mask: Optional[np.ndarray] = None  # (H, W) bool
+    category: Optional[int] = None  # kind ``auto``: the dataset category the learned prompt asks for
 
     def __post_init__(self) -> None:
         if self.kind not in PROMPT_KINDS:

@@ -1,0 +1,146 @@
+"""Class-aware, prompt-free evaluation planning (``eval.prompt_type=auto``).
+
+Every category of the prompt encoder is one object (track id = category id) on every frame of every
+video. The learned prompt is given on frame 0, then every ``every`` frames, and (``on_collapse``)
+on the frame after a tracked mask collapsed: its area fell below ``on_collapse`` x its area on the
+previous frame (from at least ``min_area`` pixels). Objects prompted together are re-prompted
+together (SAM2's groups), so a collapse re-prompts every category. No ground truth is read to
+prompt; :class:`CategoryGt` (the union of a category's GT masks) is read only to score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+
+from sam2_video.data.index import VideoIndex, VideoRecord
+from sam2_video.errors import ConfigError, DatasetError
+from sam2_video.eval.runner import PredFrame, VideoPlan
+from sam2_video.inference.geometry import FrameGeometry
+from sam2_video.inference.propagate import VideoPropagator
+from sam2_video.prompt import FramePrompt
+
+
+@dataclass(frozen=True)
+class AutoPromptSchedule:
+    """When the learned prompt is given (``eval.auto_prompt``)."""
+
+    every: int = 0  # K > 0: every K frames after frame 0; 0: frame 0 only
+    on_collapse: float = 0.0  # r in (0, 1): re-prompt after a mask shrank below r x its previous area; 0: off
+    min_area: int = 16  # collapse needs a previous area of at least this many low-res pixels
+
+    @classmethod
+    def from_config(cls, node: Optional[Mapping]) -> "AutoPromptSchedule":
+        node = dict(node or {})
+        unknown = sorted(set(node) - {"every", "on_collapse", "min_area"})
+        if unknown:
+            raise ConfigError(f"eval.auto_prompt: unknown key(s) {unknown}; valid: every, on_collapse, min_area")
+        s = cls(int(node.get("every", 0) or 0), float(node.get("on_collapse", 0.0) or 0.0),
+                int(node.get("min_area", 16)))
+        if s.every < 0:
+            raise ConfigError(f"eval.auto_prompt.every={s.every}: use 0 (first frame only) or K > 0 frames")
+        if not 0.0 <= s.on_collapse < 1.0:
+            raise ConfigError(f"eval.auto_prompt.on_collapse={s.on_collapse}: an area ratio in [0, 1), 0 = off")
+        return s
+
+    def fixed_frames(self, num_frames: int) -> list[int]:
+        return list(range(0, num_frames, self.every)) if self.every > 0 else [0]
+
+
+def check_categories(model_categories: Sequence[int], index: VideoIndex) -> list[int]:
+    """The encoder's category ids; every dataset category (except 0) must be one of them."""
+    cats = [int(c) for c in model_categories]
+    data = sorted(int(c) for c in index.categories if int(c) != 0)
+    missing = sorted(set(data) - set(cats))
+    if missing:
+        raise ConfigError(
+            f"{index.source}: dataset has {len(data)} categories {data} but the prompt encoder knows {len(cats)} "
+            f"{cats}; set model.auto_prompt.category_ids to the dataset's ids and train the encoder on them")
+    return cats
+
+
+def plan_auto_video(record: VideoRecord, categories: Sequence[int], schedule: AutoPromptSchedule) -> VideoPlan:
+    """One object per category, all starting on frame 0 (the scheduled prompt frames)."""
+    if not record.frames:
+        raise DatasetError(f"video {record.video_id}: no frames")
+    heights = {fr.height for fr in record.frames}
+    widths = {fr.width for fr in record.frames}
+    if len(heights) != 1 or len(widths) != 1:
+        raise DatasetError(f"video {record.video_id}: frames of different sizes {sorted(heights)}x{sorted(widths)}; "
+                           "every frame of a video must have the same height and width")
+    n = len(record.frames)
+    tids = [int(c) for c in categories]
+    fixed = schedule.fixed_frames(n)
+    return VideoPlan(record.video_id, tids, np.array(tids, dtype=np.int64), {c: 0 for c in tids},
+                     {c: list(fixed) for c in tids}, n, heights.pop(), widths.pop())
+
+
+class CategoryGt:
+    """(O, H, W) bool GT per category (union of its tracks) on frame t; for scoring only."""
+
+    def __init__(self, record: VideoRecord, categories: Sequence[int]) -> None:
+        self.record, self.categories = record, [int(c) for c in categories]
+        self.tracks = sorted(int(t) for t in record.categories)
+        self._t: Optional[int] = None
+        self._stack: Optional[np.ndarray] = None
+
+    def __call__(self, t: int) -> np.ndarray:
+        if t != self._t:
+            fr = self.record.frames[t]
+            out = np.zeros((len(self.categories), fr.height, fr.width), dtype=bool)
+            if self.tracks:
+                stack = self.record.load_mask_stack(t, self.tracks)  # (N, H, W)
+                for i, c in enumerate(self.categories):
+                    rows = [j for j, tid in enumerate(self.tracks) if int(self.record.categories[tid]) == c]
+                    if rows:
+                        out[i] = stack[rows].any(axis=0)
+            self._t, self._stack = t, out
+        return self._stack
+
+
+def predict_auto_video(propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan,
+                       schedule: AutoPromptSchedule, geo: FrameGeometry) -> Iterator[PredFrame]:
+    """Stream every frame's predictions with learned prompts as ``schedule`` says; reads no GT."""
+    cats = plan.track_ids
+    prompts = {c: FramePrompt("auto", category=c) for c in cats}
+    frames: dict[int, list[int]] = {t: list(cats) for t in schedule.fixed_frames(plan.num_frames)}
+    prev_area: Optional[torch.Tensor] = None
+    stream = propagator.propagate(plan.num_frames, record.load_image, frames, lambda t: prompts, geo)
+    for out in stream:  # the generator reads ``frames`` lazily: a collapse at t schedules t + 1
+        low = out.low_res_logits
+        if low is not None:
+            area = (low > 0).flatten(1).sum(1)  # (O,) low-res pixels
+            if schedule.on_collapse > 0 and prev_area is not None and out.frame + 1 < plan.num_frames:
+                collapsed = (prev_area >= schedule.min_area) & (area < schedule.on_collapse * prev_area)
+                if bool(collapsed.any()) and not out.prompted:
+                    frames[out.frame + 1] = list(cats)
+            prev_area = area
+        yield PredFrame(out.frame, low, np.ones(len(cats), dtype=bool) if low is not None
+                        else np.zeros(len(cats), dtype=bool), set(out.prompted))
+
+
+class AutoPlanner:
+    """The ``auto`` prompt kind for the evaluation loop: ``plan`` / ``gt`` / ``predict`` per video."""
+
+    def __init__(self, categories: Sequence[int], schedule: AutoPromptSchedule) -> None:
+        self.categories, self.schedule = [int(c) for c in categories], schedule
+
+    @classmethod
+    def for_model(cls, model: torch.nn.Module, index: VideoIndex, node: Optional[Mapping] = None) -> "AutoPlanner":
+        encoder = getattr(model, "auto_prompt", None)
+        if encoder is None:
+            raise ConfigError("eval.prompt_type=auto needs a prompt encoder: set model.auto_prompt.enabled=true "
+                              "(and model.checkpoint_path to a model trained with experiment=autosam2)")
+        return cls(check_categories(encoder.category_ids.tolist(), index), AutoPromptSchedule.from_config(node))
+
+    def plan(self, record: VideoRecord) -> VideoPlan:
+        return plan_auto_video(record, self.categories, self.schedule)
+
+    def gt(self, record: VideoRecord, plan: VideoPlan) -> CategoryGt:
+        return CategoryGt(record, plan.track_ids)
+
+    def predict(self, propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt, geo: FrameGeometry):
+        return predict_auto_video(propagator, record, plan, self.schedule, geo)  # ``gt`` unused: never prompts
