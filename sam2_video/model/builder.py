@@ -34,11 +34,16 @@ def prompt_probabilities(prompt_probs: Mapping[str, float]) -> tuple[float, floa
 def build_sam2_model(model_cfg: DictConfig) -> SAM2VideoTrainer:
     """Instantiate ``model_cfg.net``, load ``model_cfg.checkpoint_path`` and freeze modules."""
     p_pt, p_box = prompt_probabilities(model_cfg.train_prompting.prompt_probs)
+    auto, extra = model_cfg.get("auto_prompt"), {}
+    if auto is not None and auto.get("enabled"):  # prompt-free mode: the net class with a learned prompt encoder
+        extra = {"_target_": auto.model_target, "auto_prompt": instantiate(auto.encoder),
+                 "auto_prompt_checkpoint": auto.get("checkpoint_path")}
     try:
         net = instantiate(
             model_cfg.net,
             prob_to_use_pt_input_for_train=p_pt,
             prob_to_use_box_input_for_train=p_box,
+            **extra,
         )
     except Exception as exc:
         cause = exc.__cause__ or exc

@@ -57,6 +57,9 @@ def _variant_hint(missing: list[str], unexpected: list[str], variant: str) -> st
 def load_into(model: nn.Module, path: str | os.PathLike, variant: str, strict: bool = True) -> None:
     """Load ``path`` into ``model``; any key or shape mismatch is one clear CheckpointError."""
     state = read_state_dict(path)
+    complete = getattr(model, "complete_state", None)  # e.g. a prompt encoder stored next to the SAM2 file
+    if complete is not None:
+        state = complete(state, Path(path))
     own = model.state_dict()
     missing = sorted(k for k in own if k not in state)
     if adapter_checkpoint(state, model, path):  # a LoRA run's trained tensors only: the frozen base stays
@@ -89,6 +92,9 @@ def save_official(model: nn.Module, path: str | os.PathLike) -> Path:
     """Atomically write ``{"model": state_dict}`` that Meta's ``build_sam2*`` functions load
     (LoRA adapters merged into the base weights, see ``sam2_video.model.lora``)."""
     state = merged_state_dict(model)
+    export = getattr(model, "official_export", None)  # e.g. a prompt encoder: written next to it, keys removed
+    if export is not None:
+        state = export(state, Path(path))
     with atomic_path(path, suffix=".pt") as tmp:
         torch.save({"model": state}, tmp)
     logger.info(f"Wrote official-format weights to {path}")
