@@ -50,6 +50,7 @@ class VideoPropagator:
         ``schedule``: frame -> object ids prompted there (objects first prompted on the same frame
         must be prompted together later too); ``prompts_at(t)`` builds the prompts of a scheduled
         frame; ``load_frame(t)`` returns (H, W, 3) uint8 RGB, once per frame from the first prompt on.
+        The last frame writes no memory (nothing would read it), unless it is prompted.
         """
         session = self.session(geo, num_frames)
         first = min((t for t, ids in schedule.items() if ids), default=num_frames)
@@ -68,7 +69,8 @@ class VideoPropagator:
                 else:
                     image = read(t)
                 feats = session.encode(t, image)
-                yield session.step(feats, prompts_at(t) if schedule.get(t) else None)
+                last = t == num_frames - 1  # nothing reads the last frame's memory: skip its encoder
+                yield session.step(feats, prompts_at(t) if schedule.get(t) else None, False if last else None)
 
 
 def static_prompts(prompts: Mapping[int, Mapping[int, FramePrompt]]) -> tuple[dict[int, list[int]], PromptSource]:
