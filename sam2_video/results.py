@@ -2,8 +2,12 @@
 
     python -m sam2_video.results outputs/multirun [--sort-by val/jf] [--ascending] [--out results]
 
-A run is a folder holding ``metrics.json`` (written by ``train(cfg)``), ``.hydra/overrides.yaml``
-or ``config.yaml``; a run without (readable) metrics is listed with its status, never dropped.
+A run is a folder holding ``metrics.json`` (written by ``train(cfg)``), ``summary.json`` (an
+evaluation-only run of ``baseline_eval.py``: its ``overall`` numbers become the ``eval/*`` columns,
+the same names as a training run's evaluation, and ``run_type`` says ``eval``),
+``.hydra/overrides.yaml`` or ``config.yaml``; a run without (readable) metrics is listed with its
+status, never dropped. Besides the tables, one bar chart per metric column (runs sorted, one colour
+per dataset) goes to ``<out>_plots/`` (``sam2_video.results_plots``; ``--no-plots`` skips them).
 Columns: ``run`` (path under the outputs folder), ``status``, ``config_name`` (from
 ``.hydra/hydra.yaml`` when not the root ``config``, e.g. ``combo/endovis18/1``), one column per
 command-line override (``.hydra/overrides.yaml``; without it a few keys of ``config.yaml``),
@@ -32,6 +36,7 @@ from sam2_video.atomic import write_text
 from sam2_video.errors import ConfigError
 
 METRICS_FILE = "metrics.json"
+EVAL_SUMMARY_FILE = "summary.json"  # baseline_eval.py's output (sam2_video.eval.evaluate)
 CONFIG_FALLBACK_KEYS: tuple[str, ...] = ("task_name", "model.variant", "data.root", "eval.prompt_type", "optim.lr")
 DEFAULT_SORT = "val/jf"
 
@@ -44,6 +49,7 @@ class Run:
     status: str = "ok"                                      # ok | no metrics | bad metrics
     settings: dict[str, str] = field(default_factory=dict)  # overrides (or config.yaml keys)
     metrics: dict[str, float] = field(default_factory=dict)
+    dataset: str = ""                                       # for the plots' colours (see dataset_of)
 
 
 def _load_yaml(path: Path) -> Any:
@@ -107,7 +113,12 @@ def read_run(path: Path) -> Run:
         for key in CONFIG_FALLBACK_KEYS:
             if (value := _select(cfg, key)) is not None:
                 run.settings[key] = str(value)
+    run.dataset = dataset_of(path, run.settings, hydra_cfg)
     metrics_path = path / METRICS_FILE
+    eval_only = not metrics_path.is_file() and (path / EVAL_SUMMARY_FILE).is_file()
+    if eval_only:
+        metrics_path = path / EVAL_SUMMARY_FILE
+        run.settings["run_type"] = "eval"
     if not metrics_path.is_file():
         run.status = "no metrics"
         return run
@@ -115,19 +126,37 @@ def read_run(path: Path) -> Run:
         data = json.loads(metrics_path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-        run.metrics = flatten_metrics(data)
+        run.metrics = flatten_metrics({"eval": data} if eval_only else data)
     except (OSError, ValueError) as exc:
         logger.warning(f"{metrics_path}: unreadable ({exc}); run listed as 'bad metrics'")
         run.status = "bad metrics"
     return run
 
 
+def dataset_of(path: Path, settings: dict[str, str], hydra_cfg: Any) -> str:
+    """The dataset a run used: the ``data`` override, Hydra's recorded ``data`` choice, a combo's
+    folder (``combo/endovis18/1``), else the last folder of ``data.root`` in ``config.yaml``."""
+    if settings.get("data"):
+        return settings["data"]
+    choice = _select(hydra_cfg, "hydra.runtime.choices.data")
+    if choice:
+        return str(choice)
+    parts = settings.get("config_name", "").split("/")
+    if len(parts) == 3 and parts[0] == "combo":
+        return parts[1]
+    root = _select(_load_yaml(path / "config.yaml"), "data.root") if (path / "config.yaml").is_file() else None
+    return Path(str(root)).name if root else "unknown"
+
+
 def find_run_dirs(root: Path) -> list[Path]:
     """Folders under ``root`` (itself included) that look like runs, sorted.
 
-    A folder with only ``config.yaml`` inside another run (e.g. ``wandb/run-*/files``) is not a run.
+    A folder with only ``config.yaml`` inside another run (e.g. ``wandb/run-*/files``) is not a run,
+    nor is a training run's own evaluation folder (``<run>/eval/summary.json``).
     """
     strong = {p.parent for p in root.rglob(METRICS_FILE)}
+    trained = set(strong)
+    strong |= {p.parent for p in root.rglob(EVAL_SUMMARY_FILE) if not any(a in trained for a in p.parents)}
     strong |= {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
     weak = {p.parent for p in root.rglob("config.yaml") if p.parent.name != ".hydra"} - strong
     found = strong | weak
@@ -241,6 +270,7 @@ def write_tables(table: Table, out: str | Path) -> tuple[Path, Path]:
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m sam2_video.results OUTPUTS_DIR``: write the tables, print the markdown one."""
     from sam2_video.cli import exit_on_user_error
+    from sam2_video.results_plots import plot_metrics
 
     p = argparse.ArgumentParser(prog="python -m sam2_video.results", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -250,14 +280,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--metrics", nargs="+", default=None, help="glob patterns of metric columns to keep, e.g. 'val/*'")
     p.add_argument("--varying-only", action="store_true", help="hide settings that are equal in every run")
     p.add_argument("--out", default=None, help="writes OUT.md and OUT.csv (default: <outputs_dir>/results)")
+    p.add_argument("--no-plots", action="store_true", help="skip the per-metric bar charts (OUT_plots/*.png)")
     args = p.parse_args(argv)
     with exit_on_user_error():
         runs = collect_runs(args.outputs_dir)
         table = build_table(runs, args.outputs_dir, args.sort_by, args.ascending, args.metrics,
                             args.varying_only)
-        md, csv_path = write_tables(table, args.out or Path(args.outputs_dir) / "results")
+        out = Path(args.out or Path(args.outputs_dir) / "results")
+        md, csv_path = write_tables(table, out)
+        plots = [] if args.no_plots else plot_metrics(table, runs, args.outputs_dir, out.with_name(out.name + "_plots"),
+                                                      ascending_metrics=[args.sort_by] if args.ascending else ())
     sys.stdout.write(to_markdown(table))  # the table is the command's output (pipe it to a file)
-    logger.info(f"{len(runs)} runs -> {md}, {csv_path}")
+    logger.info(f"{len(runs)} runs -> {md}, {csv_path}" + (f", {len(plots)} plots in {plots[0].parent}" if plots else ""))
 
 
 if __name__ == "__main__":

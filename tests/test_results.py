@@ -104,3 +104,46 @@ def test_cli_bad_input_exits_2(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main([str(tmp_path / "empty")])
     assert exc.value.code == 2
+
+
+def _eval_run(root: Path, name: str, jf: float, data_choice: str) -> Path:
+    """An evaluation-only run as baseline_eval.py leaves it: summary.json + Hydra's files."""
+    d = _run(root, name, ["eval.threshold=0.4"])
+    (d / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(
+        {"hydra": {"job": {"config_name": "config"}, "runtime": {"choices": {"data": data_choice}}}}))
+    (d / "summary.json").write_text(json.dumps({"overall": {"JF": jf, "J": jf - 0.01, "num_objects": 4},
+                                                "per_video": {"v": {"JF": jf}}, "settings": {"threshold": 0.4}}))
+    return d
+
+
+def test_evaluation_only_runs_are_collected_next_to_training_runs(outputs):
+    _eval_run(outputs, "evals/zero_shot", 0.65, "cholecseg8k")
+    (outputs / "multirun/d/t/0/eval").mkdir()  # a training run's own evaluation is not a separate run
+    (outputs / "multirun/d/t/0/eval/summary.json").write_text(json.dumps({"overall": {"JF": 0.5}}))
+    runs = {r.path.relative_to(outputs).as_posix(): r for r in collect_runs(outputs)}
+    assert "multirun/d/t/0/eval" not in runs
+    ev = runs["evals/zero_shot"]
+    assert ev.status == "ok" and ev.settings["run_type"] == "eval" and ev.dataset == "cholecseg8k"
+    assert ev.metrics == {"eval/JF": 0.65, "eval/J": 0.64, "eval/num_objects": 4}
+    assert runs["multirun/d/t/1"].dataset == "endovis18" and runs["combo"].dataset == "endovis18"
+    assert runs["plain"].dataset == "unknown"
+    table = build_table(list(runs.values()), outputs, sort_by="eval/JF")
+    assert [r["run"] for r in table.rows][:3] == ["multirun/d/t/1", "evals/zero_shot", "combo"]
+
+
+def test_one_plot_per_metric_sorted_and_coloured_by_dataset(outputs, tmp_path):
+    from sam2_video.results_plots import lower_is_better, plot_name, ranked
+
+    _eval_run(outputs, "evals/zero_shot", 0.65, "cholecseg8k")
+    main([str(outputs), "--sort-by", "eval/JF", "--out", str(tmp_path / "res")])
+    table = build_table(collect_runs(outputs), outputs, sort_by="eval/JF")
+    metric_cols = table.columns[table.columns.index("eval/JF"):]
+    files = sorted(p.name for p in (tmp_path / "res_plots").iterdir())
+    assert files == sorted(plot_name(m) for m in metric_cols)
+    assert "eval_JF.png" in files and "val_loss.png" in files
+    assert [n for n, _ in ranked("eval/JF", table.rows)] == ["multirun/d/t/1", "evals/zero_shot", "combo",
+                                                             "multirun/d/t/0", "plain"]
+    assert lower_is_better("val/loss") and not lower_is_better("eval/JF")
+    assert [v for _, v in ranked("val/loss", table.rows, ascending=True)] == [1.0, 2.0, 3.0, 4.0]
+    main([str(outputs), "--no-plots", "--out", str(tmp_path / "bare")])
+    assert not (tmp_path / "bare_plots").exists()
