@@ -4,6 +4,8 @@ Windows: every video with at least ``clip_length`` frames gives starts ``0, stri
 plus a last window ending on the last frame (so validation covers every frame). A window is kept
 when it has at least one candidate object (see ``object_selection``); dropped windows are logged.
 - validation (``train=False``): item i is window i, everything deterministic (seeded by ``seed``, i);
+  its prompts are drawn as the evaluation draws them (``PromptSpec.clip_prompts``: same settings,
+  same generator per (video, object, frame));
 - training: item i picks a random valid start in the video of window i; randomness comes from the
   key ``(i, epoch)`` that `ClipSampler` yields, so runs are reproducible for a seed.
 
@@ -25,9 +27,9 @@ from torch.utils.data import Dataset
 from sam2_video.data.augment import Augmentation
 from sam2_video.data.index import VideoIndex, VideoRecord
 from sam2_video.data.normalize import normalize_frames
-from sam2_video.data.prompts import PromptGenerator
 from sam2_video.data.resize import ResizeMode, geometry, resize_image, resize_masks
 from sam2_video.errors import ConfigError, DatasetError
+from sam2_video.prompt import PromptSpec
 
 ObjectSelection = Literal["first_frame", "first_appearance"]
 ShortVideo = Literal["error", "skip"]
@@ -66,7 +68,7 @@ class ClipDataset(Dataset):
         object_selection: ObjectSelection = "first_frame",
         short_video: ShortVideo = "error",
         train: bool = False,
-        prompt: PromptGenerator | None = None,
+        prompt: PromptSpec | None = None,
         augment: Augmentation | None = None,
         seed: int = 0,
         reduced_decode: bool = True,
@@ -91,7 +93,8 @@ class ClipDataset(Dataset):
         self.resize_mode = resize_mode
         self.object_selection = object_selection
         self.train = bool(train)
-        self.prompt = prompt if prompt is not None else PromptGenerator()
+        self.prompt = prompt if prompt is not None else PromptSpec()
+        self.sampler = self.prompt.sampler(train=self.train)
         self.augment = augment
         self.seed = int(seed)
         self.reduced_decode = bool(reduced_decode)
@@ -204,7 +207,11 @@ class ClipDataset(Dataset):
         if self.object_selection == "first_frame":
             prompt_frames[:] = 0
         first = np.stack([masks[pf, i] for i, pf in enumerate(prompt_frames)]) if tids else masks[0]
-        coords, labels, boxes = self.prompt.batch(first, rng)
+        if self.train:  # training: the dataset's random stream, training box jitter
+            coords, labels, boxes = self.sampler.batch(first, rng)
+        else:  # validation: drawn as the evaluation draws the prompt of (video, object, frame)
+            coords, labels, boxes = self.prompt.clip_prompts(first, video.video_id, tids,
+                                                             [start + int(pf) for pf in prompt_frames], self.sampler)
         f0 = video.frames[start]
         return ClipItem(
             frames=normalize_frames(frames),

@@ -15,12 +15,12 @@ from sam2_video.data.augment import Augmentation
 from sam2_video.data.batch import collate_clips
 from sam2_video.data.clip_dataset import ClipDataset, ObjectSelection, ShortVideo
 from sam2_video.data.index import VideoIndex
-from sam2_video.data.prompts import PromptGenerator
 from sam2_video.data.resize import ResizeMode
 from sam2_video.data.sampler import ClipSampler
 from sam2_video.data.sources import FORMATS, DatasetFormat, default_split_path, load_index
 from sam2_video.data.synthetic import SyntheticSpec
 from sam2_video.errors import ConfigError, DatasetError
+from sam2_video.prompt import PromptSpec
 
 SPLITS = ("train", "val", "test")
 
@@ -32,7 +32,9 @@ class ClipDataModule(L.LightningDataModule):
     `sam2_video.data.sources`) or explicit ``train_path`` / ``val_path`` (/ ``test_path``).
     ``synthetic``: when set, `prepare_data` generates that dataset into ``root`` if it is missing.
     Training clips use ``augment`` and random starts; validation clips are deterministic windows
-    with ``val_clip_stride`` (default ``clip_length``) and no augmentation.
+    with ``val_clip_stride`` (default ``clip_length``) and no augmentation. ``prompt``: the run's
+    ``PromptSpec`` (``data.prompt: ${prompt}``): training clips use its training sampler, validation
+    clips the evaluation's prompts.
     """
 
     def __init__(
@@ -60,7 +62,7 @@ class ClipDataModule(L.LightningDataModule):
         check_files: bool = True,
         reduced_decode: bool = True,
         category_names: Mapping[int, str] | None = None,
-        prompt: PromptGenerator | None = None,
+        prompt: PromptSpec | None = None,
         augment: Augmentation | None = None,
         seed: int = 0,
         synthetic: SyntheticSpec | None = None,
@@ -92,7 +94,7 @@ class ClipDataModule(L.LightningDataModule):
         self.check_files = bool(check_files)
         self.reduced_decode = bool(reduced_decode)
         self.category_names = dict(category_names) if category_names else None
-        self.prompt = prompt if prompt is not None else PromptGenerator(seed=seed)
+        self.prompt = prompt if prompt is not None else PromptSpec(seed=seed)
         self.augment = augment
         self.seed = int(seed)
         self.synthetic = synthetic

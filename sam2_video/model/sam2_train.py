@@ -1,19 +1,18 @@
-"""Meta's ``SAM2Train`` with first-frame prompts supplied by our data pipeline."""
+"""Meta's ``SAM2Train`` with first-frame prompts supplied by our data pipeline, and the ``auto`` kind."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Hashable, Literal, Optional, Sequence
+from typing import Hashable, Optional, Sequence
 
+import numpy as np
 import torch
 from sam2.modeling.sam2_utils import get_next_point, sample_box_points
 from training.model.sam2 import SAM2Train
 from training.utils.data_utils import BatchedVideoDatapoint
 
 from sam2_video.model.feature_cache import FeatureCache
-
-PromptKind = Literal["point", "box", "mask"]
-PROMPT_KINDS: tuple[str, ...] = ("point", "box", "mask")
+from sam2_video.prompt import PROMPT_KINDS, PromptKind
 
 
 @dataclass
@@ -33,20 +32,39 @@ class FirstFramePrompts:
         return {"point_coords": self.point_coords, "point_labels": self.point_labels.int()}
 
 
+@dataclass(frozen=True)
+class _KindDecision:
+    use_pt_input: bool  # point or box input (Meta's use_pt_input)
+    auto: bool  # no input at all on the conditioning frames
+    forced_box: Optional[bool]  # None: draw box vs point per frame as Meta does
+
+
 class SAM2VideoTrainer(SAM2Train):
     """``SAM2Train`` whose first-frame point / box prompts come from the batch.
 
-    The random decisions (point vs mask input, box vs point, number of initial conditioning
-    frames, frames receiving correction clicks) are drawn from ``self.rng`` in exactly the order
-    Meta's ``SAM2Train.prepare_prompt_inputs`` draws them, so with the same prompts and seeds the
-    forward pass equals Meta's. Additional conditioning frames and correction clicks are sampled
-    from the ground truth by Meta's own helpers.
+    The random decisions (point vs mask input, box vs point, number of initial conditioning frames,
+    frames receiving correction clicks) are drawn from ``self.rng`` (seeded by ``seed``) in exactly
+    the order Meta's ``SAM2Train.prepare_prompt_inputs`` draws them, so with the same prompts and
+    seeds the forward pass equals Meta's. Additional conditioning frames and correction clicks are
+    sampled from the ground truth by Meta's own helpers.
 
-    ``feature_cache`` (set by the builder from ``model.feature_cache``): reuse frozen image-encoder
-    features of frames seen before, identified by ``frame_keys``.
+    Kind ``auto`` (no user prompt): the initial conditioning frames get neither points nor a mask,
+    so SAM2 decodes them from its ``no_mask_embed`` / padding point (or from a learned prompt hooked
+    into ``_forward_sam_heads``). In training it is drawn from the same uniform number as Meta's
+    point-vs-mask decision (``u < p_pt``: point / box; ``p_pt <= u < p_pt + prob_to_use_auto_input``:
+    auto), so a mix without ``auto`` draws exactly Meta's sequence.
+
+    ``feature_cache``: reuse frozen image-encoder features of frames seen before, identified by the
+    ``frame_keys`` passed to ``forward``.
     """
 
-    feature_cache: Optional[FeatureCache] = None
+    def __init__(self, *args, prob_to_use_auto_input_for_train: float = 0.0, seed: int = 42,
+                 feature_cache: Optional[FeatureCache] = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.prob_to_use_auto_input_for_train = float(prob_to_use_auto_input_for_train)
+        self.prob_to_use_auto_input_for_eval = 0.0
+        self.rng = np.random.default_rng(seed)  # Meta: a fixed 42; ours: the run's seed
+        self.feature_cache = feature_cache
 
     def forward(  # type: ignore[override]
         self,
@@ -54,45 +72,47 @@ class SAM2VideoTrainer(SAM2Train):
         prompts: Optional[FirstFramePrompts] = None,
         prompt_kind: Optional[PromptKind] = None,
         frame_keys: Optional[Sequence[Hashable]] = None,
-    ):
-        """Track a batch of clips; ``prompt_kind=None`` samples the kind with the model's rng.
+    ) -> list[dict]:
+        """Track a batch of clips (Meta's ``SAM2Train.forward`` with the inputs passed explicitly).
 
-        ``frame_keys``: one key per image of ``input.flat_img_batch`` (clip-major: clip b, frame t at
-        ``b * T + t``), for the feature cache.
+        ``prompts``: first-frame points / boxes (None: Meta's samplers); ``prompt_kind``: force the
+        kind (None: draw it from the training mix); ``frame_keys``: one key per image of
+        ``input.flat_img_batch`` (clip-major: clip b, frame t at ``b * T + t``), for the feature cache.
         """
         if prompt_kind is not None and prompt_kind not in PROMPT_KINDS:
             raise ValueError(f"unknown prompt kind {prompt_kind!r}; use one of {PROMPT_KINDS}")
-        self._first_frame_prompts = prompts
-        self._forced_prompt_kind = prompt_kind
-        self._frame_keys = frame_keys
-        try:
-            return super().forward(input)
-        finally:
-            self._first_frame_prompts = None
-            self._forced_prompt_kind = None
-            self._frame_keys = None
+        if self.training or not self.forward_backbone_per_frame_for_eval:
+            backbone_out = self.encode_frames(input.flat_img_batch, frame_keys)
+        else:  # Meta: image features computed per frame while tracking
+            backbone_out = {"backbone_fpn": None, "vision_pos_enc": None}
+        backbone_out = self.prepare_prompt_inputs(backbone_out, input, prompts=prompts, prompt_kind=prompt_kind)
+        return self.forward_tracking(backbone_out, input)
 
-    def forward_image(self, img_batch: torch.Tensor):
-        """SAM2Base.forward_image, with the encoder output taken from the feature cache when one is set."""
-        keys = getattr(self, "_frame_keys", None)
-        if self.feature_cache is None or keys is None or len(keys) != img_batch.shape[0]:
-            return super().forward_image(img_batch)
-        backbone_out = self.feature_cache.encode(self.image_encoder, img_batch, keys)
+    def encode_frames(self, img_batch: torch.Tensor, frame_keys: Optional[Sequence[Hashable]] = None) -> dict:
+        """``forward_image`` of (N, 3, S, S) frames, the encoder output read from the feature cache
+        when one is set and ``frame_keys`` (N keys) identify the frames."""
+        if self.feature_cache is None or frame_keys is None:
+            return self.forward_image(img_batch)
+        if len(frame_keys) != img_batch.shape[0]:
+            raise ValueError(f"{len(frame_keys)} frame keys for {img_batch.shape[0]} frames")
+        backbone_out = self.feature_cache.encode(self.image_encoder, img_batch, frame_keys)
         if self.use_high_res_features_in_sam:  # as in SAM2Base.forward_image
             backbone_out["backbone_fpn"][0] = self.sam_mask_decoder.conv_s0(backbone_out["backbone_fpn"][0])
             backbone_out["backbone_fpn"][1] = self.sam_mask_decoder.conv_s1(backbone_out["backbone_fpn"][1])
         return backbone_out
 
-    def _decide_kind(self, prob_pt: float) -> tuple[bool, Optional[bool]]:
-        # The draw is made even when the kind is forced, so that forced and sampled runs
-        # consume ``self.rng`` identically (and match Meta's sequence of draws).
-        sampled = bool(self.rng.random() < prob_pt)
-        forced = getattr(self, "_forced_prompt_kind", None)
-        if forced is None:
-            return sampled, None
-        return forced in ("point", "box"), forced == "box"
+    def _decide_kind(self, prob_pt: float, prob_auto: float, prompt_kind: Optional[str]) -> _KindDecision:
+        # The draw is made even when the kind is forced, so that forced and sampled runs consume
+        # ``self.rng`` identically (and match Meta's sequence of draws).
+        u = self.rng.random()
+        if prompt_kind is None:
+            use_pt = bool(u < prob_pt)
+            return _KindDecision(use_pt, not use_pt and bool(u < prob_pt + prob_auto), None)
+        return _KindDecision(prompt_kind in ("point", "box"), prompt_kind == "auto",
+                             prompt_kind == "box" if prompt_kind in ("point", "box") else None)
 
-    def prepare_prompt_inputs(self, backbone_out, input, start_frame_idx=0):
+    def prepare_prompt_inputs(self, backbone_out, input, start_frame_idx=0, *,
+                              prompts: Optional[FirstFramePrompts] = None, prompt_kind: Optional[str] = None):
         """Prepare mask / point / box inputs on the initial conditioning frames (see class doc)."""
         gt_masks_per_frame = {t: m.unsqueeze(1) for t, m in enumerate(input.masks)}  # (O, 1, H, W)
         backbone_out["gt_masks_per_frame"] = gt_masks_per_frame
@@ -100,6 +120,7 @@ class SAM2VideoTrainer(SAM2Train):
         backbone_out["num_frames"] = num_frames
         mode = "train" if self.training else "eval"
         prob_pt = getattr(self, f"prob_to_use_pt_input_for_{mode}")
+        prob_auto = getattr(self, f"prob_to_use_auto_input_for_{mode}")
         prob_box = getattr(self, f"prob_to_use_box_input_for_{mode}")
         num_to_correct = getattr(self, f"num_frames_to_correct_for_{mode}")
         rand_to_correct = getattr(self, f"rand_frames_to_correct_for_{mode}")
@@ -107,12 +128,12 @@ class SAM2VideoTrainer(SAM2Train):
         rand_init = getattr(self, f"rand_init_cond_frames_for_{mode}")
         if num_frames == 1:
             prob_pt, num_to_correct, num_init = 1.0, 1, 1
-        use_pt_input, forced_box = self._decide_kind(prob_pt)
+        kind = self._decide_kind(prob_pt, prob_auto, prompt_kind)
         if rand_init and num_init > 1:
             num_init = self.rng.integers(1, num_init, endpoint=True)
-        if use_pt_input and rand_to_correct and num_to_correct > num_init:
+        if kind.use_pt_input and rand_to_correct and num_to_correct > num_init:
             num_to_correct = self.rng.integers(num_init, num_to_correct, endpoint=True)
-        backbone_out["use_pt_input"] = use_pt_input
+        backbone_out["use_pt_input"] = kind.use_pt_input
 
         init_cond_frames = [start_frame_idx]
         if num_init > 1:
@@ -125,13 +146,14 @@ class SAM2VideoTrainer(SAM2Train):
         ]
         backbone_out["mask_inputs_per_frame"] = {}
         backbone_out["point_inputs_per_frame"] = {}
-        prompts: Optional[FirstFramePrompts] = getattr(self, "_first_frame_prompts", None)
         for t in init_cond_frames:
-            if not use_pt_input:
+            if kind.auto:
+                continue  # no input: SAM2 (or a learned prompt) decodes the frame unprompted
+            if not kind.use_pt_input:
                 backbone_out["mask_inputs_per_frame"][t] = gt_masks_per_frame[t]
                 continue
             sampled_box = bool(self.rng.random() < prob_box)
-            use_box = sampled_box if forced_box is None else forced_box
+            use_box = sampled_box if kind.forced_box is None else kind.forced_box
             if t == start_frame_idx and prompts is not None:
                 point_inputs = prompts.as_point_inputs("box" if use_box else "point")
             elif use_box:
@@ -143,7 +165,7 @@ class SAM2VideoTrainer(SAM2Train):
                 point_inputs = {"point_coords": points, "point_labels": labels}
             backbone_out["point_inputs_per_frame"][t] = point_inputs
 
-        if not use_pt_input:
+        if not kind.use_pt_input:
             frames_to_correct = []
         elif num_to_correct == num_init:
             frames_to_correct = init_cond_frames

@@ -89,6 +89,19 @@ class TrainPrompting:
     def probabilities(self) -> KindProbabilities:
         return kind_probabilities(self.mix)
 
+    def sam2train_kwargs(self) -> dict[str, Any]:
+        """Meta's ``SAM2Train`` constructor arguments for this training prompting (``auto`` excluded)."""
+        p = self.probabilities()
+        return {
+            "prob_to_use_pt_input_for_train": p.point_or_box,
+            "prob_to_use_box_input_for_train": p.box,
+            "num_init_cond_frames_for_train": int(self.num_init_cond_frames),
+            "num_frames_to_correct_for_train": int(self.num_frames_to_correct),
+            "num_correction_pt_per_frame": int(self.num_correction_pt_per_frame),
+            "prob_to_sample_from_gt_for_train": float(self.prob_to_sample_from_gt),
+            "add_all_frames_to_correct_as_cond": bool(self.add_all_frames_to_correct_as_cond),
+        }
+
 
 @dataclass(frozen=True)
 class PromptSpec:
@@ -154,6 +167,23 @@ class PromptSpec:
         """The generator of the validation / evaluation prompt of (video, object, frame)."""
         return np.random.default_rng([int(self.seed) & 0xFFFFFFFF, zlib.crc32(str(video_id).encode()),
                                       int(object_id) & 0xFFFFFFFF, int(frame) & 0xFFFFFFFF])
+
+    def clip_prompts(self, masks: np.ndarray, video_id: str, object_ids: list[int], frames: list[int],
+                     sampler: PromptGenerator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validation clips: the points and box of each object drawn exactly as :meth:`frame_prompt` draws
+        them (same generator per (video, object, frame)), padded to fixed rows for batching.
+
+        ``masks`` (N, H, W) bool -> coords (N, P, 2) float32, labels (N, P) int32 (-1 padding), boxes (N, 4).
+        """
+        sampler = sampler or self.sampler(train=False)
+        n = len(masks)
+        coords = np.zeros((n, sampler.num_points, 2), dtype=np.float32)
+        labels = np.full((n, sampler.num_points), -1, dtype=np.int32)
+        boxes = np.zeros((n, 4), dtype=np.float32)
+        for i, (m, oid, f) in enumerate(zip(masks, object_ids, frames)):
+            coords[i], labels[i] = sampler.points(m, self.rng(video_id, oid, f))
+            boxes[i] = sampler.box(m, self.rng(video_id, oid, f), jitter=self.box_jitter > 0)
+        return coords, labels, boxes
 
     def frame_prompt(self, mask: np.ndarray, video_id: str, object_id: int, frame: int,
                      sampler: PromptGenerator | None = None) -> FramePrompt:

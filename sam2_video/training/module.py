@@ -12,17 +12,37 @@ import numpy as np
 import torch
 from loguru import logger
 
+from omegaconf import DictConfig
+
+from sam2_video.config import build
 from sam2_video.data.batch import ClipBatch
 from sam2_video.errors import TrainingDivergedError
+from sam2_video.model.builder import build_model
 from sam2_video.model.lora import has_lora, trainable_state
 from sam2_video.model.sam2_train import FirstFramePrompts, SAM2VideoTrainer
+from sam2_video.prompt import PromptSpec
 from sam2_video.training.losses import CORE_LOSS_KEY, SAM2VideoLoss
 from sam2_video.training.optim import LRSchedule, param_groups
-from sam2_video.training.val_metrics import ClipMetricAccumulator
+from sam2_video.training.val_metrics import ClipMetricAccumulator, ValidationProtocol
+
+
+def build_module(cfg: DictConfig) -> "SAM2VideoModule":
+    """The LightningModule of a composed root config: ``instantiate(cfg.module, model=build_model(cfg))``."""
+    return build(cfg.module, model=build_model(cfg))
+
+
+def mask_logits(outs: list[dict]) -> torch.Tensor:
+    """(T, O, H, W) high-resolution mask logits of Meta's per-frame output dicts."""
+    return torch.stack([o["pred_masks_high_res"][:, 0] for o in outs])
 
 
 class SAM2VideoModule(L.LightningModule):
-    """Wraps ``SAM2VideoTrainer`` with a loss, an optimiser and clip-level validation metrics."""
+    """Wraps ``SAM2VideoTrainer`` with a loss, an optimiser and clip-level validation metrics.
+
+    Built by ``instantiate(cfg.module, model=build_model(cfg))`` (configs/module/default.yaml):
+    ``prompt`` is the run's :class:`~sam2_video.prompt.spec.PromptSpec` (validation clips are prompted
+    with ``prompt.kind``, like the evaluation), ``validation`` the evaluation's scoring protocol.
+    """
 
     def __init__(
         self,
@@ -30,25 +50,29 @@ class SAM2VideoModule(L.LightningModule):
         loss: SAM2VideoLoss,
         optimizer: Callable[..., torch.optim.Optimizer],
         scheduler: LRSchedule,
+        prompt: PromptSpec,
+        validation: ValidationProtocol = ValidationProtocol(),
         weight_decay: float = 0.1,
         lr: float = 1e-4,
         lr_multipliers: Optional[Mapping[str, float]] = None,
-        val_prompt_kind: str = "mask",
-        val_threshold: float = 0.5,
-        val_score_first_last: bool = False,
     ) -> None:
         super().__init__()
         self.model = model
         self.loss = loss
         self.optimizer_factory = optimizer
         self.scheduler = scheduler
-        self.weight_decay = weight_decay
-        self.lr = lr
+        self.prompt = prompt
+        self.validation = validation
+        self.weight_decay = float(weight_decay)
+        self.lr = float(lr)
         self.lr_multipliers = dict(lr_multipliers or {})
-        self.val_prompt_kind = val_prompt_kind
-        self.val_threshold = val_threshold
-        self.val_metrics = ClipMetricAccumulator(score_first_last=val_score_first_last)
+        self.val_metrics = ClipMetricAccumulator(validation)
         self.strict_loading = not has_lora(model)  # LoRA checkpoints hold the trained tensors only
+
+    @property
+    def val_prompt_kind(self) -> str:
+        """The prompt kind of validation clips (= the evaluation's, ``prompt.kind``)."""
+        return self.prompt.kind
 
     # ---------------------------------------------------------------- forward / steps
     def forward(self, batch: ClipBatch, prompt_kind: Optional[str] = None) -> list[dict]:
@@ -77,17 +101,16 @@ class SAM2VideoModule(L.LightningModule):
         return total
 
     def validation_step(self, batch: ClipBatch, batch_idx: int) -> None:
-        outs = self(batch, prompt_kind=self.val_prompt_kind)
+        outs = self(batch, prompt_kind=self.prompt.kind)
         losses = self.loss(outs, batch.masks)
         self.log("val/loss", losses[CORE_LOSS_KEY], batch_size=len(batch.clip_ids), sync_dist=True)
-        pred = self.binarize(outs).cpu().numpy()
-        self.val_metrics.update(pred, batch.masks.cpu().numpy(), batch.obj_to_clip.cpu().numpy(),
-                                batch.category_ids.cpu().numpy(), batch.clip_ids)
+        self.val_metrics.update(mask_logits(outs).detach(), batch.masks.cpu().numpy(), batch.obj_to_clip.cpu().numpy(),
+                                batch.category_ids.cpu().numpy(), batch.clip_ids, batch.prompt_frames.cpu().numpy())
 
     def binarize(self, outs: list[dict]) -> torch.Tensor:
-        """(T, O, H, W) bool masks of Meta's per-frame outputs at ``val_threshold`` (on probabilities)."""
-        logits = torch.stack([o["pred_masks_high_res"][:, 0] for o in outs])  # (T, O, H, W)
-        return logits > float(np.log(self.val_threshold / (1 - self.val_threshold)))
+        """(T, O, H, W) bool masks of Meta's per-frame outputs at the validation threshold (no non-overlap)."""
+        t = self.validation.threshold
+        return mask_logits(outs) > float(np.log(t / (1 - t)))
 
     def on_validation_epoch_start(self) -> None:
         self.val_metrics.reset()

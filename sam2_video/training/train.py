@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-import numpy as np
 import torch
 from loguru import logger
 from omegaconf import DictConfig, OmegaConf
@@ -15,26 +14,9 @@ from omegaconf import DictConfig, OmegaConf
 from sam2_video.atomic import write_json, write_text
 from sam2_video.config import build
 from sam2_video.errors import ConfigError
-from sam2_video.model.builder import build_sam2_model
 from sam2_video.model.checkpoint import load_into, save_official
-from sam2_video.training.module import SAM2VideoModule
+from sam2_video.training.module import build_module
 from sam2_video.training.run_setup import build_callbacks, build_loggers, resolve_ckpt_path, setup_logging
-
-
-def build_module(cfg: DictConfig) -> SAM2VideoModule:
-    """The LightningModule for ``cfg`` (model, loss, optimiser settings, validation prompts)."""
-    return SAM2VideoModule(
-        model=build_sam2_model(cfg.model),
-        loss=build(cfg.loss),
-        optimizer=build(cfg.optim.optimizer),
-        scheduler=build(cfg.optim.scheduler),
-        weight_decay=cfg.optim.weight_decay,
-        lr=cfg.optim.lr,
-        lr_multipliers=OmegaConf.to_container(cfg.optim.lr_multipliers) if cfg.optim.lr_multipliers else {},
-        val_prompt_kind=cfg.eval.prompt_type,
-        val_threshold=cfg.eval.threshold,
-        val_score_first_last=not cfg.eval.skip_first_last,
-    )
 
 
 def _metrics(trainer: L.Trainer, prefix: str = "val/") -> dict[str, float]:
@@ -61,7 +43,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     datamodule = build(cfg.data)
     module = build_module(cfg)
-    module.model.rng = np.random.default_rng(cfg.seed)  # prompt-kind draws, reproducible per seed
     loggers = build_loggers(cfg)
     callbacks = build_callbacks(cfg, have_logger=bool(loggers))
     trainer: L.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers or False)

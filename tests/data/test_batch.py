@@ -9,13 +9,13 @@ from lightning_utilities.core.apply_func import apply_to_collection
 from sam2_video.data.batch import ClipBatch, collate_clips
 from sam2_video.data.clip_dataset import ClipDataset
 from sam2_video.data.coco_clips import load_coco_index
-from sam2_video.data.prompts import PromptGenerator
+from sam2_video.prompt import PromptSpec
 
 
 @pytest.fixture(scope="module")
 def batch(synthetic_dir) -> ClipBatch:
     index = load_coco_index(synthetic_dir / "train.json")
-    ds = ClipDataset(index, image_size=64, clip_length=3, max_objects=2, prompt=PromptGenerator(1, 1))
+    ds = ClipDataset(index, image_size=64, clip_length=3, max_objects=2, prompt=PromptSpec(num_pos_points=1, num_neg_points=1, include_center=False))
     return collate_clips([ds[0], ds[3], ds[5]])
 
 

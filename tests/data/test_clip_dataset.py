@@ -10,7 +10,7 @@ from sam2_video.data.augment import Augmentation
 from sam2_video.data.clip_dataset import ClipDataset
 from sam2_video.data.coco_clips import load_coco_index
 from sam2_video.data.normalize import SAM2_MEAN, SAM2_STD
-from sam2_video.data.prompts import PromptGenerator
+from sam2_video.prompt import PromptSpec
 from sam2_video.data.resize import inverse_resize
 from sam2_video.errors import ConfigError, DatasetError
 
@@ -58,7 +58,7 @@ def test_windows_cover_every_frame_and_are_deterministic(train_index):
 
 def test_training_random_start_reproducible_per_epoch(train_index):
     ds = ClipDataset(train_index, image_size=64, clip_length=3, train=True, augment=Augmentation(), seed=1,
-                     prompt=PromptGenerator(num_pos_points=2))
+                     prompt=PromptSpec(num_pos_points=2, include_center=False))
     starts = {int(ds[(0, e)].frame_orders[0]) for e in range(12)}
     assert len(starts) > 2  # random start per epoch
     x, y = ds[(0, 5)], ds[(0, 5)]
@@ -66,7 +66,7 @@ def test_training_random_start_reproducible_per_epoch(train_index):
 
 
 def test_max_objects_and_prompts_on_masks(train_index):
-    ds = ClipDataset(train_index, image_size=64, clip_length=2, max_objects=1, prompt=PromptGenerator(3, 2, True))
+    ds = ClipDataset(train_index, image_size=64, clip_length=2, max_objects=1, prompt=PromptSpec(num_pos_points=3, num_neg_points=2, include_center=True))
     for i in range(len(ds)):
         item = ds[i]
         assert item.masks.shape[1] == 1 and item.point_coords.shape == (1, 6, 2)

@@ -8,7 +8,7 @@ import torch
 from sam2_video.config import build, compose_config
 from sam2_video.data.batch import ClipBatch
 from sam2_video.data.datamodule import ClipDataModule
-from sam2_video.data.prompts import PromptGenerator
+from sam2_video.prompt import PromptSpec
 from sam2_video.errors import ConfigError
 
 
@@ -23,7 +23,7 @@ def test_synthetic_config_generates_and_loads(tmp_path):
         "data.synthetic.size=[64,80]", "data.clip_length=4", "data.batch_size=2",
     )
     dm = build(cfg)
-    assert isinstance(dm, ClipDataModule) and isinstance(dm.prompt, PromptGenerator) and dm.image_size == 128
+    assert isinstance(dm, ClipDataModule) and isinstance(dm.prompt, PromptSpec) and dm.image_size == 128
     assert dm.augment is not None and dm.augment.scale == (0.9, 1.15)
     dm.prepare_data()
     assert (root / "train.json").is_file() and (root / "Annotations").is_dir()

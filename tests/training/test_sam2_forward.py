@@ -10,12 +10,14 @@ from sam2.modeling.sam2_utils import get_next_point, sample_box_points
 
 from sam2_video.model.meta import meta_model_tree
 from sam2_video.model.sam2_train import FirstFramePrompts
+from sam2_video.prompt import PromptSpec
 
 
 def _meta_train_model(model_cfg, ours, kind: str):
     from omegaconf import OmegaConf
 
     tree = meta_model_tree(model_cfg, "training.model.sam2.SAM2Train")
+    tree.update(PromptSpec().train.sam2train_kwargs())  # the training prompting our builder used
     tree["prob_to_use_pt_input_for_train"] = 0.0 if kind == "mask" else 1.0
     tree["prob_to_use_box_input_for_train"] = 1.0 if kind == "box" else 0.0
     meta = instantiate(OmegaConf.create(tree))
