@@ -11,9 +11,12 @@ import sys
 
 from loguru import logger
 
+from sam2_video.cli import setup_console
+from sam2_video.config import compose
 from sam2_video.errors import UserError
-from sam2_video.eval.compose import compose_from
 from sam2_video.eval.threshold import grid_search, parse_thresholds
+from sam2_video.model.stored_config import adopt_stored_settings
+from sam2_video.validation import validate_eval
 
 
 def main(argv=None) -> int:
@@ -26,8 +29,11 @@ def main(argv=None) -> int:
     ap.add_argument("--keep-logits", action="store_true", help="keep <output-dir>/.logits (low-res logits memmaps)")
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model.checkpoint_path=/ckpt/sam2.pt")
     args = ap.parse_args(argv)
+    setup_console()
     try:
-        cfg = compose_from(args.config_path, [*args.overrides, f"output_dir={args.output_dir}"])
+        cfg = compose(args.config_path, [*args.overrides, f"output_dir={args.output_dir}"])
+        validate_eval(cfg)
+        adopt_stored_settings(cfg)
         thresholds = parse_thresholds(args.thresholds) if args.thresholds else None
         result = grid_search(cfg, args.output_dir, thresholds, keep_logits=args.keep_logits)
     except UserError as exc:

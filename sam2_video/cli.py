@@ -1,17 +1,35 @@
-"""Shared behaviour of the command-line entry points."""
+"""The command-line layer every entry point uses.
+
+- ``setup_console(level)``: the Loguru console sink (one format for every script).
+- ``exit_on_user_error()``: a ``UserError`` becomes its one line on stderr and exit status 2.
+- ``hydra_main(check=..., description=...)``: ``@hydra.main`` over ``configs/`` that first composes the
+  same config (name or ``--config-name`` / ``--config-dir``, overrides) and runs ``check`` on it, so a
+  bad value is refused before Hydra creates the run folder: nothing is written.
+- ``compose`` (a config name or a YAML file + overrides) lives in ``sam2_video.config``.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Iterator, Optional, Sequence
 
 import hydra
 from hydra.core.global_hydra import GlobalHydra
 from loguru import logger
+from omegaconf import DictConfig
 
-from sam2_video.config import CONFIG_DIR
+from sam2_video.config import CONFIG_DIR, compose
 from sam2_video.errors import UserError
+
+CONSOLE_FORMAT = "<green>{time:HH:mm:ss}</green> | <level>{level: <7}</level> | {message}"
+
+
+def setup_console(level: str = "INFO") -> None:
+    """Replace Loguru's sinks by one console sink on stderr."""
+    logger.remove()
+    logger.add(sys.stderr, level=level, format=CONSOLE_FORMAT)
 
 
 @contextlib.contextmanager
@@ -33,12 +51,34 @@ def run_dir_follows_output_dir(argv: list[str]) -> list[str]:
     return [*argv, f"hydra.run.dir={dirs[-1]}"] if dirs else argv
 
 
-def hydra_main(config_name: str = "config") -> Callable:
+def compose_like_hydra(argv: Sequence[str], config_name: str = "config") -> Optional[DictConfig]:
+    """The config a ``@hydra.main`` run with ``argv`` gets (``None`` for sweeps, ``--help``, ``--cfg``, ...)."""
+    from hydra._internal.utils import get_args_parser
+
+    try:
+        args = get_args_parser().parse_args(list(argv))
+    except SystemExit:  # Hydra reports its own usage errors
+        return None
+    if args.multirun or args.cfg or args.help or args.hydra_help or args.info or args.shell_completion \
+            or args.experimental_rerun:
+        return None
+    name = args.config_name or config_name
+    config_dir = None
+    for folder in (args.config_dir, args.config_path):
+        if folder and (Path(folder) / f"{name}.yaml").is_file():
+            config_dir = folder
+    overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra.")]
+    return compose(name, overrides, config_dir or CONFIG_DIR)
+
+
+def hydra_main(config_name: str = "config", check: Optional[Callable[[DictConfig], None]] = None,
+               description: str = "") -> Callable:
     """``@hydra.main`` over this project's ``configs/`` with ``UserError`` -> exit 2.
 
-    Importing ``sam2`` initialises Hydra's global state with Meta's config module, which
-    ``@hydra.main`` refuses; it is cleared here (we never use Meta's config module).
-    ``output_dir=X`` on the command line also sets ``hydra.run.dir=X``.
+    ``check(cfg)`` runs on the composed config before Hydra starts the run (and creates its folder);
+    a ``UserError`` from it is one line and exit status 2. ``description`` is printed above Hydra's
+    ``--help``. Importing ``sam2`` initialises Hydra's global state with Meta's config module, which
+    ``@hydra.main`` refuses; it is cleared here. ``output_dir=X`` also sets ``hydra.run.dir=X``.
     """
 
     def decorate(fn: Callable) -> Callable:
@@ -53,7 +93,17 @@ def hydra_main(config_name: str = "config") -> Callable:
         main = hydra.main(config_path=str(CONFIG_DIR), config_name=config_name, version_base="1.3")(run)
 
         def entry() -> None:
-            sys.argv = [sys.argv[0], *run_dir_follows_output_dir(sys.argv[1:])]
+            argv = run_dir_follows_output_dir(sys.argv[1:])
+            setup_console()
+            if description and any(a in ("--help", "-h") for a in argv):
+                print(description.strip() + "\n")
+            if check is not None:
+                with exit_on_user_error():
+                    cfg = compose_like_hydra(argv, config_name)
+                    if cfg is not None:
+                        check(cfg)
+                GlobalHydra.instance().clear()
+            sys.argv = [sys.argv[0], *argv]
             main()
 
         return entry

@@ -19,6 +19,7 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 from sam2_video.atomic import atomic_path, write_text
+from sam2_video.safe_paths import confined
 from sam2_video.data.davis import davis_palette
 
 _PALETTE = davis_palette()
@@ -130,16 +131,16 @@ class MaskDir(_Staged):
 
     def write(self, video_id: str, frame_name: str, labels: np.ndarray) -> None:
         """Write a (H, W) uint8 label map (0 background, values = object ids of the video)."""
-        folder = self.tmp / video_id
-        folder.mkdir(parents=True, exist_ok=True)
+        path = confined(self.tmp, video_id, f"{frame_name}.png", key=f"video_id / frame of {video_id!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
         im = Image.fromarray(labels, mode="P")
         im.putpalette(_PALETTE)
-        im.save(folder / f"{frame_name}.png", optimize=False, compress_level=1)
+        im.save(path, optimize=False, compress_level=1)
 
     def write_json(self, video_id: str, name: str, obj: Any) -> None:
-        folder = self.tmp / video_id
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(json.dumps(jsonable(obj), indent=2, sort_keys=True) + "\n")
+        path = confined(self.tmp, video_id, name, key="video_id")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(jsonable(obj), indent=2, sort_keys=True) + "\n")
 
 
 class VideoDir(_Staged):
@@ -156,7 +157,7 @@ class VideoDir(_Staged):
         from sam2_video.video.writer import OverlayVideoWriter, video_file_name
 
         self.names[video_id] = video_file_name(video_id)
-        return OverlayVideoWriter(self.tmp / self.names[video_id], fps=self.fps)
+        return OverlayVideoWriter(confined(self.tmp, self.names[video_id], key="video_id"), fps=self.fps)
 
 
 def palette_values(track_ids: Sequence[int]) -> list[int]:

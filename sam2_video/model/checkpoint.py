@@ -1,10 +1,15 @@
-"""Checkpoint IO: official ``{"model": state_dict}`` files and our Lightning checkpoints."""
+"""Checkpoint IO: official ``{"model": state_dict}`` files and our Lightning checkpoints.
+
+``load_file`` is the ONE place this project unpickles a checkpoint: always ``torch.load(...,
+weights_only=True)`` passed explicitly, so ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` cannot turn it off.
+Lightning's own loads (resume with ``ckpt_path``) go through it via ``WeightsOnlyCheckpointIO``.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import torch
 from loguru import logger
@@ -18,21 +23,26 @@ LIGHTNING_PREFIX = "model."  # our LightningModule stores the SAM2 network as ``
 SAM21_ONLY_KEYS = ("no_obj_embed_spatial", "obj_ptr_tpos_proj")
 
 
-def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Read a SAM2 state dict from an official .pt or one of our Lightning .ckpt files."""
+def load_file(path: str | os.PathLike, map_location: Any = "cpu", key: str = "model.checkpoint_path") -> Any:
+    """``torch.load`` restricted to tensors and plain containers; one CheckpointError line on failure."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(
-            f"{path}: checkpoint file not found; set model.checkpoint_path to an existing "
-            "official .pt or a sam2-video .ckpt (or null for random init)"
+            f"{key}={path}: checkpoint file not found; pass an existing official .pt or a sam2-video .ckpt"
         )
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt, truncated, or pickled arbitrary objects
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # corrupt, truncated, or pickled arbitrary objects (refused, never run)
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
-            f"{path}: not a readable torch checkpoint ({first_line[:160]}); re-download or re-export it"
-        ) from exc
+            f"{key}={path}: not a readable weights-only torch checkpoint ({first_line[:160]}); "
+            "re-download or re-export it (files that need arbitrary code to load are refused)"
+        ) from None
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a SAM2 state dict from an official .pt or one of our Lightning .ckpt files."""
+    obj = load_file(path)
     if isinstance(obj, Mapping) and isinstance(obj.get("model"), Mapping):
         return dict(obj["model"])
     if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):

@@ -11,12 +11,14 @@ import torch
 from loguru import logger
 from omegaconf import DictConfig, OmegaConf
 
-from sam2_video.atomic import write_json, write_text
+from sam2_video.atomic import remove_stale_temps, write_json, write_text
 from sam2_video.config import build
-from sam2_video.errors import ConfigError
 from sam2_video.model.checkpoint import load_into, save_official
+from sam2_video.model.stored_config import adopt_stored_settings
 from sam2_video.training.module import build_module
-from sam2_video.training.run_setup import build_callbacks, build_loggers, resolve_ckpt_path, setup_logging
+from sam2_video.training.run_setup import (build_callbacks, build_loggers, build_trainer, resolve_ckpt_path,
+                                           setup_logging)
+from sam2_video.validation import validate_train
 
 
 def _metrics(trainer: L.Trainer, prefix: str = "val/") -> dict[str, float]:
@@ -32,11 +34,15 @@ def _close_progress_bars(trainer: L.Trainer) -> None:
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
-    """Train, validate, export and (optionally) evaluate; returns the metrics written to metrics.json."""
-    validate_config(cfg)
+    """Train, validate, export and (optionally) evaluate; returns the metrics written to metrics.json.
+
+    Everything that can refuse the run (config values, devices, data, model, checkpoint, trainer)
+    is checked or built before the run folder gets its first file: a refused run writes nothing.
+    """
+    file_log = setup_logging(cfg.log_level)
+    validate_train(cfg)
     out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    setup_logging(out / "train.log", cfg.log_level)
+    adopt_stored_settings(cfg)  # model.checkpoint_path=<our .ckpt>: the settings it was trained with
     L.seed_everything(cfg.seed, workers=True)
     if cfg.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -45,9 +51,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     module = build_module(cfg)
     loggers = build_loggers(cfg)
     callbacks = build_callbacks(cfg, have_logger=bool(loggers))
-    trainer: L.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers or False)
-    ckpt_path = resolve_ckpt_path(cfg.ckpt_path, out)
-    write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))  # only once the set-up holds
+    trainer = build_trainer(cfg, callbacks, loggers)
+    ckpt_path = resolve_ckpt_path(cfg.ckpt_path, out, cfg)
+
+    out.mkdir(parents=True, exist_ok=True)  # the set-up holds: from here on the run writes
+    remove_stale_temps(out)
+    file_log.open(out / "train.log")
+    write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
     result: dict[str, Any] = {"output_dir": str(out), "variant": cfg.model.variant}
     if cfg.get("validate_before_training") and ckpt_path is None:
@@ -92,13 +102,5 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 
 def validate_config(cfg: DictConfig) -> None:
-    """Fail fast on values that would only break deep inside Lightning."""
-    if cfg.eval.prompt_type not in ("point", "box", "mask"):
-        raise ConfigError(f"eval.prompt_type={cfg.eval.prompt_type!r}: use point, box or mask")
-    if not 0.0 < float(cfg.eval.threshold) < 1.0:
-        raise ConfigError(f"eval.threshold={cfg.eval.threshold}: a probability in (0, 1), e.g. 0.5")
-    if OmegaConf.select(cfg, "model.feature_cache.enabled") and OmegaConf.select(cfg, "data.augment") is not None:
-        raise ConfigError(
-            "model.feature_cache reuses each frame's features, but data.augment changes the frames: "
-            "set data.augment=null or model.feature_cache.enabled=false"
-        )
+    """The training checks of ``sam2_video.validation`` (kept for callers of the old name)."""
+    validate_train(cfg, warn=False)

@@ -82,8 +82,10 @@ class ValidationPictures(L.Callback):
         folder = self.dirpath / (f"epoch_{trainer.current_epoch:03d}" if fit else f"validate_{trainer.global_step:06d}")
         for k, (clip_id, img) in enumerate(strips):
             with atomic_path(folder / f"{k:02d}_{_safe(clip_id)}.png", suffix=".png") as tmp:
-                if not cv2.imwrite(str(tmp), cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
-                    raise OSError(f"cannot write {tmp}")
+                ok, png = cv2.imencode(".png", cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+                if not ok:
+                    raise OSError(f"cannot encode {clip_id} as PNG")
+                tmp.write_bytes(png.tobytes())
         self._log(trainer, strips)
         logger.debug(f"validation pictures: {len(strips)} clips -> {folder}")
 
