@@ -55,6 +55,9 @@ class StepOutput:
     obj_ptr: Optional[torch.Tensor]  # (O, C) object pointers (for write_memory)
     prompted: set[int] = field(default_factory=set)  # objects prompted on this frame
     memory_written: bool = False  # step() wrote memory for every object
+    # (O, 1, S, S) SAM2's own upsampled logits when no object was prompted on this frame (else None):
+    # the default of write_memory, so that a deferred write equals the one step() would have made
+    high_res_logits: Optional[torch.Tensor] = None
 
 
 @dataclass
@@ -116,7 +119,7 @@ class TrackingSession:
         new = [o for o in prompts if o not in known]
         if new:
             self._groups.append(_Group(new, t, MemoryBank(self.policy, self.horizon)))
-        lows, scores, ptrs, wrote = [], [], [], True
+        lows, scores, ptrs, highs, wrote = [], [], [], [], True
         with self._autocast():
             for g in self._groups:
                 hit = [o for o in g.object_ids if o in prompts]
@@ -128,21 +131,25 @@ class TrackingSession:
                     low, score, ptr = self._prompted_step(t, g, prompts, feats.backbone)
                 else:
                     write = self.policy.writes(t, g.start) if write_memory is None else write_memory
-                    low, score, ptr = self._tracking_step(t, g, feats.backbone, write)
+                    low, score, ptr, high = self._tracking_step(t, g, feats.backbone, write)
+                    highs.append(high)
                     wrote = wrote and write
                 lows.append(low), scores.append(score), ptrs.append(ptr)
         if not lows:
             return StepOutput(t, [], None, None, None, set(), False)
+        high_res = torch.cat(highs) if len(highs) == len(lows) else None
         return StepOutput(t, self.object_ids, torch.cat(lows).float(), torch.cat(scores).float(), torch.cat(ptrs),
-                          set(prompts), wrote)
+                          set(prompts), wrote, high_res)
 
     @torch.inference_mode()
     def write_memory(self, feats: FrameFeatures, out: StepOutput, mask_logits: Optional[torch.Tensor] = None,
                      conditioning: bool = False, object_score_logits: Optional[torch.Tensor] = None) -> None:
         """Write frame ``out.frame``'s memory for every object of ``out`` from ``mask_logits``
         ((O, 1, h, w) logits in ``out.object_ids`` order, any h, w; default SAM2's own prediction), as
-        a conditioning entry (like a user mask: binarised, always read) or a normal one."""
-        logits = out.low_res_logits if mask_logits is None else mask_logits
+        a conditioning entry (like a user mask: binarised, always read) or a normal one. With the
+        default, a frame ``step`` left unwritten gets exactly the entry ``step`` would have written."""
+        logits = mask_logits if mask_logits is not None else (
+            out.high_res_logits if out.high_res_logits is not None else out.low_res_logits)
         scores = out.object_score_logits if object_score_logits is None else object_score_logits
         if logits is None or not out.object_ids:
             return
@@ -248,4 +255,4 @@ class TrackingSession:
             group.memory.put(t, entry, conditioning=False)
         else:
             group.memory.prune(t)
-        return low_res.float(), obj_score, obj_ptr
+        return low_res.float(), obj_score, obj_ptr, high_res
