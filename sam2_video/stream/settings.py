@@ -1,0 +1,115 @@
+"""The ``stream`` config node as a validated dataclass (ConfigError: one line naming the key and the fix).
+
+See configs/stream/default.yaml for the meaning of every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Mapping, Optional
+
+from sam2_video.errors import ConfigError
+
+SEED_KINDS = ("gt", "prompts", "auto")
+MEMORY_SOURCES = ("raw", "refined")
+SOURCE_KINDS = ("data", "folder", "video")
+
+
+@dataclass
+class StreamSettings:
+    source: str = "data"  # data (the eval split of cfg.data, scored) | folder | video
+    path: Optional[str] = None  # folder of frames or a video file (source folder / video)
+    seed: str = "gt"  # t = 0 (first appearance): gt | prompts (prompts_file) | auto (prompt-free)
+    prompts_file: Optional[str] = None
+    memory_every: int = 1  # K: SAM2 memory written every K frames
+    memory_source: str = "raw"  # raw: SAM2's own mask | refined: the final mask (refiner / EMA / post)
+    max_memory: Optional[int] = None  # cap on stored non-conditioning entries (null: what SAM2 reads)
+    max_cond_memory: Optional[int] = 4  # cap on stored conditioning entries (re-prompting adds them)
+    compact_memory: bool = False  # with K > 1 the reader sees the last writes as consecutive frames
+    autoprompt_every: int = 0  # N > 0: re-prompt SAM2 from the previous final mask every N frames (0: off)
+    autoprompt_hold: int = 10  # frames the last non-empty mask keeps prompting after the object vanished
+    ema_alpha: float = 0.0  # temporal EMA on logits: s_t = a * s_{t-1} + (1 - a) * x_t (0: off)
+    fill_holes: int = 0  # fill holes up to this many pixels (0: off)
+    open_radius: int = 0  # morphological opening with a disk of this radius (0: off)
+    threshold: float = 0.5  # probability threshold
+    non_overlap: bool = True  # one object per pixel (highest logit), like the evaluation
+    low_confidence: float = 0.75  # QA flag when confidence < this
+    max_change: float = 0.5  # QA flag when IoU with the previous frame's mask < 1 - max_change
+    split: str = "val"  # source data: which split
+    max_videos: Optional[int] = None
+    max_frames: Optional[int] = None  # stop each stream after this many frames
+    expected_frames: Optional[int] = None  # folder / video: warn when the stream ends before this many
+    difficult_frames: Optional[str] = None  # CSV video_id,frame: score only these pairs (QA regression set)
+    compare_to: Optional[str] = None  # an earlier difficult_frames.json to compare with
+    regression_tol: float = 0.02  # a pair regresses when its J&F drops by more than this
+    save_masks: bool = True
+    save_video: bool = False
+    video_fps: float = 10.0
+    progress: bool = True
+    device: str = "auto"
+    memory_dtype: str = "bfloat16"
+    refiner_onnx: Optional[str] = None  # an exported refiner .onnx (sam2_video.refiner.export)
+    refiner_checkpoint: Optional[str] = None  # or a TinyRefiner state_dict .pt (needs cfg.refiner)
+
+    @classmethod
+    def from_config(cls, node: Mapping[str, Any]) -> "StreamSettings":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(node) - known)
+        if unknown:
+            raise ConfigError(f"stream: unknown key(s) {unknown}; valid keys: {sorted(known)}")
+        s = cls(**dict(node))
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        def bad(key: str, why: str) -> ConfigError:
+            return ConfigError(f"stream.{key}={getattr(self, key)!r}: {why}")
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        if not is_int(self.memory_every) or self.memory_every < 1:
+            raise bad("memory_every", "K must be an integer >= 1 (1 writes SAM2's memory on every frame)")
+        alpha = self.ema_alpha
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= float(alpha) < 1.0:
+            raise bad("ema_alpha", "the EMA weight of the past must be in [0, 1) (0 = off, ~0.7 smooths)")
+        for key in ("max_memory", "max_cond_memory", "max_videos", "max_frames", "expected_frames"):
+            v = getattr(self, key)
+            if v is not None and (not is_int(v) or v < 1):
+                raise bad(key, "use null or an integer >= 1")
+        for key in ("autoprompt_every", "autoprompt_hold", "fill_holes", "open_radius"):
+            v = getattr(self, key)
+            if not is_int(v) or v < 0:
+                raise bad(key, "use an integer >= 0 (0 = off)")
+        if self.seed not in SEED_KINDS:
+            raise bad("seed", f"use one of {SEED_KINDS}")
+        if self.seed == "prompts" and not self.prompts_file:
+            raise bad("prompts_file", "seed=prompts needs stream.prompts_file=<prompts.json>")
+        if self.memory_source not in MEMORY_SOURCES:
+            raise bad("memory_source", f"use one of {MEMORY_SOURCES}")
+        if self.source not in SOURCE_KINDS:
+            raise bad("source", f"use one of {SOURCE_KINDS}")
+        if self.source != "data" and not self.path:
+            raise bad("path", f"source={self.source} needs stream.path=<folder or video file>")
+        if self.source != "data" and self.seed == "gt":
+            raise bad("seed", "a folder / video has no ground truth; use stream.seed=prompts or auto")
+        if not 0.0 < float(self.threshold) < 1.0:
+            raise bad("threshold", "a probability in (0, 1) is expected (0.5 <=> logit 0)")
+        if not 0.0 <= float(self.low_confidence) <= 1.0 or not 0.0 <= float(self.max_change) <= 1.0:
+            raise ConfigError(f"stream.low_confidence={self.low_confidence!r} / stream.max_change="
+                              f"{self.max_change!r}: both must be in [0, 1]")
+        if float(self.video_fps) <= 0:
+            raise bad("video_fps", "use a positive number of frames per second, e.g. 10")
+        if self.memory_dtype not in ("bfloat16", "float32", "float16"):
+            raise bad("memory_dtype", "use bfloat16 | float32 | float16")
+        if self.refiner_onnx and self.refiner_checkpoint:
+            raise bad("refiner_onnx", "give either refiner_onnx or refiner_checkpoint, not both")
+        if self.compare_to and not self.difficult_frames:
+            raise bad("compare_to", "needs stream.difficult_frames=<pairs.csv> (the pairs to compare)")
+
+    @property
+    def plain(self) -> bool:
+        """No extras: the masks equal the full-video evaluation's (K = 1, no refiner / EMA / re-prompting)."""
+        return (self.memory_every == 1 and not self.autoprompt_every and not self.ema_alpha
+                and not self.fill_holes and not self.open_radius and not self.refiner_onnx
+                and not self.refiner_checkpoint)
