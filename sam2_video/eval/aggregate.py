@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-OBJECT_METRICS = ("J", "F", "JF", "J_recall", "F_recall", "dice", "iou")
+from sam2_video.eval.metric_names import OBJECT_METRICS
 
 
 def object_frame_scored(t: int, num_frames: int, first_prompt: int, prompt_frames: Iterable[int],

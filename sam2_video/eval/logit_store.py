@@ -14,8 +14,6 @@ from typing import Iterator, Optional
 import numpy as np
 import torch
 
-from sam2_video.eval.runner import PredFrame
-
 
 class LogitStore:
     """Write per-frame low-res logits of each video, read them back frame by frame."""
@@ -58,11 +56,12 @@ class _VideoWriter:
             self.logits = np.lib.format.open_memmap(base.with_suffix(".logits.npy"), mode="w+", dtype=np.float32,
                                                     shape=(num_frames, num_objects, *low_hw))
 
-    def write(self, pf: PredFrame, track_ids: list[int]) -> None:
-        self.active[pf.frame] = pf.active
-        self.prompted[pf.frame] = [tid in pf.prompted for tid in track_ids]
-        if pf.low_res is not None:
-            self.logits[pf.frame, pf.active] = pf.low_res[:, 0].float().cpu().numpy()
+    def write(self, t: int, active: np.ndarray, low_res: Optional[torch.Tensor], prompted: list[bool]) -> None:
+        """Frame ``t``: active (O,) bool, low_res (A, 1, h, w) logits of the active objects, prompted (O,)."""
+        self.active[t] = active
+        self.prompted[t] = prompted
+        if low_res is not None:
+            self.logits[t, active] = low_res[:, 0].float().cpu().numpy()
 
     def close(self) -> None:
         if self.logits is not None:

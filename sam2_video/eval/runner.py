@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Protocol
 
 import numpy as np
 import torch
@@ -99,6 +99,23 @@ class PredFrame:
     low_res: Optional[torch.Tensor]  # (A, 1, h, w) float32 logits of the active objects
     active: np.ndarray  # (O,) bool
     prompted: set[int]
+
+
+class Planner(Protocol):
+    """How the objects of a video are chosen, scored and prompted (the evaluation loop's seam).
+
+    ``plan``: the objects (track ids, categories, prompt frames); ``gt``: a callable ``t -> (O, H, W)``
+    bool GT stack of the plan's objects (used for scoring, and by GT prompt kinds to prompt);
+    ``predict``: the stream of :class:`PredFrame`. :class:`GtPlanner` prompts from the GT; prompt-free
+    kinds (``auto``) are registered in ``sam2_video.eval.setup.PLANNERS``.
+    """
+
+    def plan(self, record: VideoRecord) -> VideoPlan: ...
+
+    def gt(self, record: VideoRecord, plan: VideoPlan): ...
+
+    def predict(self, propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt,
+                geo: FrameGeometry) -> Iterator[PredFrame]: ...
 
 
 class GtPlanner:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sam2_video.eval.metric_names import OBJECT_METRICS as METRIC_COLUMNS
 from sam2_video.eval.writers import write_csv
 
-METRIC_COLUMNS = ("JF", "J", "F", "J_recall", "F_recall", "dice", "iou")
 OBJECT_COLUMNS = ("video_id", "object_id", "category_id", "category", "num_scored_frames", *METRIC_COLUMNS)
 VIDEO_COLUMNS = ("video_id", "num_objects", *METRIC_COLUMNS, "challenge_iou", "endovis_iou", "mciou")
 CATEGORY_COLUMNS = ("category", "category_id", "num_objects", *METRIC_COLUMNS)

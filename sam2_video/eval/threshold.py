@@ -1,15 +1,15 @@
-"""Threshold search: one model pass, logits kept on disk, every threshold of a grid scored at once.
+"""Threshold search: one pass of the evaluation loop scoring every threshold of a grid at once.
 
-The scores at threshold ``tau`` are exactly those of ``baseline_eval.py eval.threshold=tau`` (same
-predictions, same :class:`~sam2_video.eval.scoring.ThresholdScorer`). Outputs in ``output_dir``:
-thresholds.csv / thresholds.md (metric per threshold), best_thresholds.json (best threshold per
-metric; ties go to the lowest threshold; written last), thresholds.png (metric vs threshold).
+The scores at threshold ``tau`` are exactly those of ``baseline_eval.py eval.threshold=tau``: the same
+loop (``sam2_video.eval.loop``), predictions and :class:`~sam2_video.eval.scoring.ThresholdScorer`, only
+the outputs differ. Outputs in ``output_dir``: thresholds.csv / thresholds.md (metric per threshold),
+best_thresholds.json (best threshold per metric; ties go to the lowest threshold; written last),
+thresholds.png (metric vs threshold), and with ``keep_logits`` the low-res logits in ``.logits/``.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -20,24 +20,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from loguru import logger  # noqa: E402
-from omegaconf import DictConfig, OmegaConf  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
 
 from sam2_video.atomic import write_json  # noqa: E402
 from sam2_video.data.index import VideoIndex  # noqa: E402
 from sam2_video.errors import ConfigError  # noqa: E402
-from sam2_video.eval.aggregate import VideoAccumulator, pool_objects  # noqa: E402
-from sam2_video.eval.endovis_metrics import EndoVisAccumulator  # noqa: E402
-from sam2_video.eval.evaluate import build_model, class_ids_of, load_index, make_planner, make_propagator  # noqa: E402
-from sam2_video.inference.geometry import FrameGeometry  # noqa: E402
-from sam2_video.eval.logit_store import LogitStore  # noqa: E402
+from sam2_video.eval.loop import run_loop  # noqa: E402
+from sam2_video.eval.metric_names import METRICS  # noqa: E402
+from sam2_video.eval.outputs import LogitCache  # noqa: E402
 from sam2_video.eval.report import save_figure  # noqa: E402
-from sam2_video.eval.scoring import ThresholdScorer  # noqa: E402
 from sam2_video.eval.settings import EvalSettings  # noqa: E402
+from sam2_video.eval.setup import build_model, load_index, make_planner, make_propagator, resize_mode_of, settings_of  # noqa: E402
+from sam2_video.eval.summary import pooled_metrics  # noqa: E402
 from sam2_video.eval.writers import jsonable, markdown_table, write_csv, write_markdown  # noqa: E402
 
-SEARCH_METRICS = ("JF", "J", "F", "J_recall", "F_recall", "dice", "iou", "challenge_iou", "endovis_iou", "mciou",
-                  "ternaus_dice", "ternaus_jaccard")
+SEARCH_METRICS = METRICS
 PLOT_METRICS = ("JF", "J", "F", "dice", "challenge_iou", "mciou")
 
 
@@ -55,61 +52,27 @@ def parse_thresholds(text: str) -> list[float]:
 def grid_search(cfg: DictConfig, output_dir: str | Path, thresholds: Optional[Sequence[float]] = None,
                 keep_logits: bool = False) -> dict:
     """Run the model once on ``cfg``'s eval split and score every threshold (default: eval.thresholds)."""
-    settings = EvalSettings.from_config(OmegaConf.to_container(cfg.eval, resolve=True))
+    settings = settings_of(cfg)
     index = load_index(cfg, settings.split)
     model = build_model(cfg, settings)
-    resize_mode = OmegaConf.select(cfg, "data.resize_mode", default="square")
     return search_index(model, index, settings, output_dir, thresholds or settings.threshold_grid(),
-                        resize_mode=resize_mode, keep_logits=keep_logits)
+                        resize_mode=resize_mode_of(cfg), keep_logits=keep_logits)
 
 
 def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettings, output_dir: str | Path,
                  thresholds: Sequence[float], resize_mode: str = "square", keep_logits: bool = False) -> dict:
-    """Model pass into a :class:`LogitStore`, then score ``thresholds``; returns the result dict."""
+    """One loop pass scoring ``thresholds``; writes the outputs (module doc) and returns the result dict."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "best_thresholds.json").unlink(missing_ok=True)
     thresholds = sorted(float(t) for t in thresholds)
-    videos = index.videos[: settings.max_videos] if settings.max_videos else index.videos
-    if not videos:
-        raise ConfigError(f"{index.source}: split '{settings.split}' has no videos to evaluate")
-    class_ids = class_ids_of(index)
-    scorer = ThresholdScorer(thresholds, settings.non_overlap, settings.bound_th, class_ids)
-    propagator, planner = make_propagator(model, settings), make_planner(settings, model, index)
-    store = LogitStore(out / ".logits")
-    t0 = time.perf_counter()
-    try:
-        plans = {}
-        for record in tqdm(videos, desc="model pass", unit="video"):
-            plan = plans[record.video_id] = planner.plan(record)
-            gt = planner.gt(record, plan)
-            geo = FrameGeometry(plan.height, plan.width, propagator.image_size, settings.geometry, resize_mode)
-            low = propagator.image_size // 4
-            w = store.writer(record.video_id, plan.num_frames, len(plan.track_ids), (low, low))
-            for pf in tqdm(planner.predict(propagator, record, plan, gt, geo), total=plan.num_frames,
-                           desc=record.video_id, unit="frame", leave=False):
-                w.write(pf, plan.track_ids)
-            w.close()
-        t_model = time.perf_counter() - t0
-        objects, endovis = [], EndoVisAccumulator(len(class_ids), len(thresholds))
-        for record in tqdm(videos, desc=f"scoring {len(thresholds)} thresholds", unit="video"):
-            plan = plans[record.video_id]
-            gt = planner.gt(record, plan)
-            geo = FrameGeometry(plan.height, plan.width, propagator.image_size, settings.geometry, resize_mode)
-            acc = VideoAccumulator(plan, len(class_ids), len(thresholds), settings.skip_first_last)
-            for t, low_res, active, _ in store.frames(record.video_id):
-                gt_t = gt(t)
-                q = np.zeros(gt_t.shape, dtype=np.uint8)
-                if low_res is not None:
-                    q[active] = scorer.quantize(geo.logits(low_res.to(propagator.device)))
-                acc.add(t, scorer.score(q, gt_t, plan.category_ids))
-            objects += acc.objects
-            endovis.merge(acc.endovis)
-    finally:
-        if not keep_logits:
-            store.cleanup()
-    seconds = time.perf_counter() - t0
-    table = _table(thresholds, objects, endovis)
+    propagator = make_propagator(model, settings)
+    outputs = [LogitCache(out / ".logits", (propagator.image_size // 4,) * 2)] if keep_logits else []
+    res = run_loop(propagator, make_planner(settings, model, index), index, settings, thresholds, outputs,
+                   resize_mode)
+    metrics = pooled_metrics(res.objects, res.endovis, len(thresholds))
+    table = [{"threshold": tau, **{m: float(metrics[m][k]) if m in metrics else math.nan for m in SEARCH_METRICS}}
+             for k, tau in enumerate(thresholds)]
     best = _best(table)
     write_csv(out / "thresholds.csv", table, ("threshold", *SEARCH_METRICS))
     md = markdown_table(table, ("threshold", *SEARCH_METRICS))
@@ -118,7 +81,7 @@ def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettin
     write_markdown(out / "thresholds.md", md)
     _plot(table, out / "thresholds.png")
     result = {"thresholds": thresholds, "table": table, "best": best,
-              "timing": {"seconds": round(seconds, 3), "model_pass_seconds": round(t_model, 3)},
+              "timing": {"seconds": round(res.seconds, 3), "frames": res.frames},
               "settings": {"prompt_type": settings.prompt_type, "non_overlap": settings.non_overlap,
                            "skip_first_last": settings.skip_first_last, "split": settings.split}}
     write_json(out / "best_thresholds.json", jsonable({"best": best, "timing": result["timing"],
@@ -126,15 +89,6 @@ def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettin
     b = best.get("JF", {})
     logger.info(f"{out}: best J&F {b.get('value', float('nan')):.4f} at threshold {b.get('threshold')}")
     return result
-
-
-def _table(thresholds: Sequence[float], objects, endovis: EndoVisAccumulator) -> list[dict]:
-    pooled = pool_objects([o.result() for o in objects]) if objects else {}
-    ev = endovis.result()
-    cols = {**pooled, "challenge_iou": ev["challenge_iou"], "endovis_iou": ev["iou"], "mciou": ev["mciou"],
-            "ternaus_dice": ev["dice"], "ternaus_jaccard": ev["jaccard"]}
-    return [{"threshold": tau, **{m: float(cols[m][k]) if m in cols else math.nan for m in SEARCH_METRICS}}
-            for k, tau in enumerate(thresholds)]
 
 
 def _best(table: list[dict]) -> dict[str, dict[str, float]]:
