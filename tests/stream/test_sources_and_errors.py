@@ -1,0 +1,122 @@
+"""Frame sources, bad input (bad frames, short / broken videos, wrong ONNX refiners) and the refiner stage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from sam2_video.errors import ConfigError, DatasetError
+from sam2_video.prompt import FramePrompt
+from sam2_video.stream.refiner import OnnxRefiner
+from sam2_video.stream.run import stream_source
+from sam2_video.stream.runner import StreamRunner
+from sam2_video.stream.settings import StreamSettings
+from sam2_video.stream.sources import FolderSource, IteratorSource, VideoFileSource
+from tests.conftest import shapes_video
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def _seeder(masks):
+    return lambda t: {1: FramePrompt("mask", mask=masks[0, 0]), 2: FramePrompt("box", box=np.array([30, 30, 62, 62], np.float32))} if t == 0 else {}
+
+
+def _run(model, source, masks, out, refiner=None, **kw):
+    s = StreamSettings(source="folder", path="x", seed="auto", progress=False, **kw)
+    return stream_source(StreamRunner(model, s, refiner), source, _seeder(masks), out)
+
+
+def test_bad_frame_mid_stream_is_skipped_and_the_rest_written(debug_model, tmp_path):
+    frames, masks = shapes_video(6)
+    for t, img in enumerate(frames):
+        Image.fromarray(img).save(tmp_path / f"{t:05d}.png")
+    (tmp_path / "00003.png").write_bytes(b"not a png")
+    summary = _run(debug_model, FolderSource(tmp_path), masks, tmp_path / "out", save_video=True)
+    t = summary["timing"]
+    assert [s["frame"] for s in t["skipped"]] == [3] and summary["overall"]["num_frames"] == 6
+    pngs = sorted(p.stem for p in (tmp_path / "out" / "masks" / tmp_path.name).glob("*.png"))
+    assert pngs == ["00000", "00001", "00002", "00004", "00005"]
+    rows = pd.read_csv(tmp_path / "out" / "frames.csv")
+    assert rows[rows.frame == 3].error.str.contains("could not|cannot|Unidentified", case=False).all()
+    assert len(rows[rows.frame != 3]) == 5 * 2 and (tmp_path / "out" / "videos" / f"{tmp_path.name}.mp4").is_file()
+
+
+def test_camera_iterator_with_a_failed_grab_and_early_end(debug_model, tmp_path):
+    frames, masks = shapes_video(5)
+    items = [frames[0], frames[1], OSError("camera hiccup"), frames[3]]
+    s = StreamSettings(source="folder", path="x", seed="auto", progress=False, expected_frames=5)
+    summary = stream_source(StreamRunner(debug_model, s), IteratorSource(items, "cam"), _seeder(masks), tmp_path)
+    assert summary["timing"]["skipped"][0]["error"].startswith("OSError: camera hiccup")
+    assert summary["timing"]["ended_early"] == [{"stream": "cam", "frames": 4, "expected": 5}]
+    assert len(list((tmp_path / "masks" / "cam").glob("*.png"))) == 3
+    assert json.loads((tmp_path / "summary.json").read_text())["overall"]["ms_per_frame"] > 0
+
+
+def test_video_file_source_and_a_truncated_file(tmp_path):
+    from sam2_video.video.writer import OverlayVideoWriter
+
+    frames, _ = shapes_video(8)
+    with OverlayVideoWriter(tmp_path / "v.mp4", fps=5) as w:
+        for f in frames:
+            w.write_frame(f)
+    got = list(VideoFileSource(tmp_path / "v.mp4"))
+    assert len(got) == 8 and got[0].image.shape == frames[0].shape and all(g.error is None for g in got)
+    data = (tmp_path / "v.mp4").read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 2])
+    try:
+        cut = list(VideoFileSource(tmp_path / "cut.mp4"))
+    except DatasetError as exc:  # moov atom at the end: the file cannot be opened at all
+        assert "cut.mp4" in str(exc) and "\n" not in str(exc)
+    else:  # or it decodes up to the cut and reports the error as the last frame
+        assert len(cut) < 8 and (cut[-1].error is not None or len(cut) < 8)
+
+
+def _export(tmp_path, name, channels, hw, fn):
+    class Net(torch.nn.Module):
+        def forward(self, image, prior):
+            return fn(prior) + 0.0 * image[:, :1]
+
+    path = tmp_path / name
+    torch.onnx.export(Net(), (torch.rand(1, 3, *hw), torch.randn(1, channels, *hw)), str(path), opset_version=17,
+                      dynamo=False, input_names=["image", "prior"], output_names=["logits"])
+    return path
+
+
+def test_onnx_refiner_wired_in_and_wrong_shapes_refused(debug_model, tmp_path):
+    frames, masks = shapes_video(4)
+    hw = frames.shape[1:3]
+    source = IteratorSource(list(frames), "v")
+    plain = _run(debug_model, source, masks, tmp_path / "plain")
+    ident = OnnxRefiner(_export(tmp_path, "id.onnx", 2, hw, lambda p: p), channels=2)
+    same = _run(debug_model, source, masks, tmp_path / "id", refiner=ident)
+    neg = OnnxRefiner(_export(tmp_path, "neg.onnx", 2, hw, lambda p: -p), channels=2)
+    _run(debug_model, source, masks, tmp_path / "neg", refiner=neg, non_overlap=False)
+    _run(debug_model, source, masks, tmp_path / "plain2", non_overlap=False)
+    for t in range(4):
+        a = np.array(Image.open(tmp_path / "plain" / "masks" / "v" / f"{t:05d}.png"))
+        assert np.array_equal(a, np.array(Image.open(tmp_path / "id" / "masks" / "v" / f"{t:05d}.png")))
+    rows_p = pd.read_csv(tmp_path / "plain2" / "frames.csv")
+    rows_n = pd.read_csv(tmp_path / "neg" / "frames.csv")
+    assert ((rows_p.area + rows_n.area) == frames.shape[1] * frames.shape[2]).all()  # complement masks
+    assert (rows_n.refiner_ms > 0).all() and plain["overall"]["num_frames"] == same["overall"]["num_frames"]
+    wrong = _export(tmp_path, "wrong.onnx", 3, (32, 32), lambda p: p)
+    with pytest.raises(ConfigError) as err:
+        OnnxRefiner(wrong, channels=2)
+    assert "wrong.onnx" in str(err.value) and "prior (1, 2, H, W)" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("override,key", [("stream.memory_every=0", "stream.memory_every"),
+                                          ("stream.ema_alpha=1.0", "stream.ema_alpha")])
+def test_cli_refuses_bad_values_with_one_line(tmp_path, override, key):
+    r = subprocess.run([sys.executable, "-m", "sam2_video.stream", "sam2=debug", f"output_dir={tmp_path / 'o'}",
+                        override], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr[-2000:]
+    errors = [ln for ln in r.stderr.splitlines() if "ERROR" in ln]
+    assert len(errors) == 1 and key in errors[0] and not (tmp_path / "o").exists()

@@ -1,0 +1,66 @@
+"""The per-frame stages of the stream: EMA, post-processing, QA flags, auto-prompts, settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sam2_video.errors import ConfigError
+from sam2_video.stream.autoprompt import LastSeen, auto_prompts, prompt_from_mask, remember
+from sam2_video.stream.postprocess import postprocess
+from sam2_video.stream.qa import qa_flags
+from sam2_video.stream.settings import StreamSettings
+from sam2_video.stream.smoothing import ema_update
+
+
+def test_ema_follows_its_recursion_and_restarts_objects():
+    x1, x2 = torch.full((2, 4, 4), 2.0), torch.full((2, 4, 4), -4.0)
+    s = ema_update({}, x1, [1, 2], 0.7)
+    s = ema_update(s, x2, [1, 2], 0.7, restart={2})
+    assert torch.allclose(s[1], torch.full((4, 4), 0.7 * 2 - 0.3 * 4))
+    assert torch.equal(s[2], x2[1])
+    assert torch.equal(ema_update(s, x1, [1, 2], 0.0)[1], x1[0])
+    with pytest.raises(ConfigError, match="ema_alpha"):
+        ema_update(s, x1, [1, 2], 1.0)
+
+
+def test_hole_fill_and_opening():
+    m = np.zeros((1, 20, 20), bool)
+    m[0, 4:14, 4:14] = True
+    m[0, 8, 8] = False  # a one-pixel hole
+    m[0, 17, 17] = True  # a speck
+    out = postprocess(m, max_hole=4, radius=1)
+    assert out[0, 8, 8] and not out[0, 17, 17] and out[0, 5:13, 5:13].all()
+    assert np.array_equal(postprocess(m, 0, 0), m)
+
+
+def test_qa_flags_lost_change_and_confidence():
+    mask = np.zeros((10, 10), bool)
+    mask[2:6, 2:6] = True
+    sure = torch.where(torch.from_numpy(mask), 8.0, -8.0)
+    q = qa_flags(sure, mask, mask, 0.75, 0.5)
+    assert q.confidence > 0.99 and not q.any
+    unsure = torch.zeros(10, 10)
+    q = qa_flags(unsure, np.zeros_like(mask), mask, 0.75, 0.5)
+    assert q.lost and q.big_change and q.low_conf and q.confidence == pytest.approx(0.5)
+
+
+def test_auto_prompts_box_point_and_groups():
+    m = np.zeros((30, 40), bool)
+    m[5:15, 10:30] = True
+    p = prompt_from_mask(m)
+    assert p.kind == "box" and list(p.box) == [10, 5, 29, 14] and m[int(p.points[0, 1]), int(p.points[0, 0])]
+    last = remember({}, 3, [1, 2], np.stack([m, np.zeros_like(m)]))
+    assert set(last) == {1}
+    assert auto_prompts(4, last, [[1, 2]], hold=5) == {}  # object 2 never seen: its group is not prompted
+    assert set(auto_prompts(4, last, [[1], [2]], hold=5)) == {1}
+    assert auto_prompts(10, {1: LastSeen(3, m)}, [[1]], hold=5) == {}  # held too long
+
+
+@pytest.mark.parametrize("key,value", [("memory_every", 0), ("memory_every", -2), ("ema_alpha", 1.0),
+                                       ("ema_alpha", -0.1), ("autoprompt_every", -1), ("memory_source", "x")])
+def test_bad_settings_are_one_line(key, value):
+    with pytest.raises(ConfigError) as err:
+        StreamSettings.from_config({key: value})
+    assert f"stream.{key}" in str(err.value) and "\n" not in str(err.value)
