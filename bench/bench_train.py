@@ -45,9 +45,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from sam2_video.config import build, compose_config
 from sam2_video.data.synthetic import generate_dataset
-from sam2_video.model.builder import prompt_probabilities
 from sam2_video.model.meta import meta_model_tree
-from sam2_video.training.train import build_module
+from sam2_video.training.module import build_module
 
 MOSE_YAML = "configs/sam2.1_training/sam2.1_hiera_b+_MOSE_finetune.yaml"
 PROMPT_MIXES = {"mix": None, "mask": "{point: 0.0, box: 0.0, mask: 1.0}"}  # mix = the config's (Meta's default)
@@ -69,7 +68,7 @@ def compose(spec: str, root: Path, out: Path, args, extra: tuple[str, ...] = ())
     if size:
         overrides.append(f"model.image_size={size}")
     if PROMPT_MIXES[args.prompts]:
-        overrides.append(f"model.train_prompting.prompt_probs={PROMPT_MIXES[args.prompts]}")
+        overrides.append(f"prompt.train.mix={PROMPT_MIXES[args.prompts]}")
     return compose_config(overrides + list(args.override))
 
 
@@ -83,7 +82,6 @@ def build_ours(cfg, device):
     """Our LightningModule and its step function (optimiser + scheduler from configure_optimizers)."""
     torch.manual_seed(cfg.seed)
     module = build_module(cfg).to(device)
-    module.model.rng = np.random.default_rng(cfg.seed)
     module.train()
     module._trainer = SimpleNamespace(estimated_stepping_batches=1000)  # what configure_optimizers reads
     try:
@@ -113,8 +111,7 @@ def build_meta(cfg, ours_model, device):
     from training.optimizer import GradientClipper
 
     tree = meta_model_tree(cfg.model, "training.model.sam2.SAM2Train")
-    p_pt, p_box = prompt_probabilities(cfg.model.train_prompting.prompt_probs)
-    tree.update(prob_to_use_pt_input_for_train=p_pt, prob_to_use_box_input_for_train=p_box)
+    tree.update(build(cfg.prompt).train.sam2train_kwargs())  # the training prompting ours was built with
     meta = instantiate(OmegaConf.create(tree)).to(device)
     meta.load_state_dict(ours_model.state_dict())
     trainable = {n: p.requires_grad for n, p in ours_model.named_parameters()}

@@ -23,8 +23,9 @@ from loguru import logger
 from sam2_video.atomic import write_text
 from sam2_video.config import CONFIG_DIR
 from sam2_video.errors import ConfigError
+from sam2_video.prompt import GT_PROMPT_KINDS
 
-PROMPT_TYPES: tuple[str, ...] = ("point", "box", "mask")
+PROMPT_TYPES: tuple[str, ...] = GT_PROMPT_KINDS  # combos prompt from the ground truth
 DEFAULT_DATASETS: tuple[str, ...] = ("endovis17", "endovis18", "cholecseg8k")
 DEFAULT_LOSSES: tuple[str, ...] = ("official", "dice_main", "focal_main", "dice_only")
 LOSS_ORDER: tuple[str, ...] = DEFAULT_LOSSES + ("equal",)  # canonical order; other presets follow A-Z
@@ -106,6 +107,8 @@ def plan_combos(
 def combo_yaml(dataset: str, combo: Combo) -> str:
     """The composing YAML text of one combo (deterministic)."""
     probs = ", ".join(f"{k}: {1.0 if k == combo.prompt_type else 0.0}" for k in PROMPT_TYPES)
+    counts = (f"num_pos_points: {combo.num_pos_points}, num_neg_points: {combo.num_neg_points}, "
+              if combo.prompt_type == "point" else "")
     lines = [
         "# @package _global_",
         f"# combo {dataset}/{combo.n}: {combo.describe()}",
@@ -116,14 +119,8 @@ def combo_yaml(dataset: str, combo: Combo) -> str:
         f"  - override /loss: {combo.loss}",
         "  - _self_",
         f"task_name: combo_{dataset}_{combo.n}",
-        f"model: {{train_prompting: {{prompt_probs: {{{probs}}}}}}}",
+        f"prompt: {{kind: {combo.prompt_type}, {counts}train: {{mix: {{{probs}}}}}}}",
     ]
-    if combo.prompt_type == "point":
-        counts = f"num_pos_points: {combo.num_pos_points}, num_neg_points: {combo.num_neg_points}"
-        lines.append(f"data: {{prompt: {{{counts}}}}}")
-        lines.append(f"eval: {{prompt_type: point, {counts}}}")
-    else:
-        lines.append(f"eval: {{prompt_type: {combo.prompt_type}}}")
     return "\n".join(lines) + "\n"
 
 

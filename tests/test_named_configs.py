@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from sam2_video.combos import DEFAULT_OUTPUT_DIR, INDEX_NAME, read_index
 from sam2_video.config import CONFIG_DIR, build, compose_config
-from sam2_video.model.builder import build_sam2_model
+from sam2_video.training.module import build_module
 from sam2_video.results import collect_runs
 from sam2_video.training.losses import SAM2VideoLoss
 
@@ -29,7 +29,7 @@ def _compose_and_build(config_name: str):
     cfg = compose_config(BASE, config_name=config_name)
     assert isinstance(build(cfg.loss), SAM2VideoLoss)
     build(cfg.optim.scheduler)
-    build_sam2_model(cfg.model)
+    build_module(cfg)  # model (seeded), loss, optimiser, prompt spec, validation protocol
     data = OmegaConf.to_container(cfg.data, resolve=True)
     assert data["_target_"].endswith("ClipDataModule") and data["image_size"] > 0
     return cfg
@@ -43,14 +43,14 @@ def test_every_combo_is_indexed():
 def test_combo_composes_and_instantiates(config_name):
     cfg = _compose_and_build(config_name)
     row = INDEX[config_name]
-    probs = OmegaConf.to_container(cfg.model.train_prompting.prompt_probs)
-    assert probs == {k: float(k == row["prompt_type"]) for k in ("point", "box", "mask")}
-    assert cfg.eval.prompt_type == row["prompt_type"]
+    probs = OmegaConf.to_container(cfg.prompt.train.mix)
+    assert probs == {k: float(k == row["prompt_type"]) for k in ("point", "box", "mask", "auto")}
+    assert cfg.prompt.kind == cfg.eval.prompt_type == row["prompt_type"]
     assert OmegaConf.to_container(cfg.loss.weight_dict) == loss_weights(row["loss"])
     assert cfg.data.category_names is not None  # the dataset's config, not synthetic
     if row["prompt_type"] == "point":
-        assert cfg.eval.num_pos_points == cfg.data.prompt.num_pos_points == int(row["num_pos_points"])
-        assert cfg.eval.num_neg_points == cfg.data.prompt.num_neg_points == int(row["num_neg_points"])
+        assert cfg.prompt.num_pos_points == cfg.eval.num_pos_points == int(row["num_pos_points"])
+        assert cfg.prompt.num_neg_points == cfg.eval.num_neg_points == int(row["num_neg_points"])
 
 
 @pytest.mark.parametrize("config_name", sorted(NAMED))
@@ -61,7 +61,7 @@ def test_named_config_composes_and_instantiates(config_name):
 
 
 def test_command_line_overrides_beat_the_combo():
-    cfg = compose_config(BASE + ["loss=equal", "eval.prompt_type=mask"], config_name="combo/endovis18/1")
+    cfg = compose_config(BASE + ["loss=equal", "prompt.kind=mask"], config_name="combo/endovis18/1")
     assert cfg.eval.prompt_type == "mask" and cfg.loss.weight_dict == loss_weights("equal")
 
 
@@ -82,7 +82,7 @@ def test_combo_trains_one_step_on_synthetic_data(make_cfg, synthetic_root, tmp_p
                    "trainer.limit_train_batches=1", "trainer.limit_val_batches=1", "evaluate_after_training=false",
                    "export_official=false", "data.clip_length=4", "data.augment=null",
                    config_name=f"combo/endovis18/{number}")
-    assert cfg.model.train_prompting.prompt_probs[kind] == 1.0 and cfg.eval.prompt_type == kind
+    assert cfg.prompt.train.mix[kind] == 1.0 and cfg.prompt.kind == kind
     result = train(cfg)
     assert result["global_step"] == 1 and "val/jf" in result["final"]
     (run,) = collect_runs(tmp_path)
