@@ -84,6 +84,9 @@ def check_relations(cfg: DictConfig, training: bool) -> None:
         raise bad("trainer.max_time", max_time, 'use "DD:HH:MM:SS", e.g. "00:04:00:00"')
     if training:
         _check_clip_learns(cfg)
+        if value_at(cfg, "model.trainable_modules") == [] and value_at(cfg, "model.lora.enabled") is not True:
+            raise bad("model.trainable_modules", [], "nothing would train: name modules, e.g. [memory_attention], "
+                                                     "or set model.lora.enabled=true (then [] trains the adapters only)")
         if value_at(cfg, "model.feature_cache.enabled") is True and value_at(cfg, "data.augment") not in (None, _ABSENT):
             raise bad("model.feature_cache.enabled", True, "reuses each frame's features, but data.augment changes "
                                                            "the frames: set data.augment=null or model.feature_cache.enabled=false")
