@@ -210,8 +210,6 @@ EVAL = {
     "eval.seed": Int(0, 2**32 - 1),
     "eval.save_masks": Bool(),
     "eval.save_rle": Bool(),
-    "eval.save_video": Bool(),
-    "eval.video_fps": Float(0.0, lo_open=True),
     "eval.auto_prompt.every": Int(0),
     "eval.auto_prompt.on_collapse": Float(0.0, 1.0),
     "eval.auto_prompt.min_area": Int(0),
