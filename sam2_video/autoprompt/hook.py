@@ -97,6 +97,9 @@ class AutoPromptMixin:
     def forward(self, input, prompts=None, prompt_kind=None, frame_keys=None, categories=None):
         """``SAM2VideoTrainer.forward``; ``categories`` (O,) dataset category id of every object of
         ``input``: the conditioning frames that get no input (kind ``auto``) get the learned prompt."""
+        if prompt_kind is None and self.training and input.num_frames == 1 \
+                and float(getattr(self, "prob_to_use_auto_input_for_train", 0.0)) >= 1.0:
+            prompt_kind = "auto"  # image mode: Meta forces clicks on 1-frame clips; an auto-only mix means auto
         token = _TRAIN_CATEGORIES.set(categories)
         try:
             return super().forward(input, prompts, prompt_kind=prompt_kind, frame_keys=frame_keys)

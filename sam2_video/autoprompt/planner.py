@@ -11,7 +11,7 @@ prompt; :class:`CategoryGt` (the union of a category's GT masks) is read only to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Optional, Sequence
+from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
@@ -101,25 +101,26 @@ class CategoryGt:
         return self._stack
 
 
-def predict_auto_video(propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan,
-                       schedule: AutoPromptSchedule, geo: FrameGeometry) -> Iterator[PredFrame]:
-    """Stream every frame's predictions with learned prompts as ``schedule`` says; reads no GT."""
-    cats = plan.track_ids
+def predict_auto_video(propagator: VideoPropagator, num_frames: int, load_frame: Callable[[int], np.ndarray],
+                       categories: Sequence[int], schedule: AutoPromptSchedule,
+                       geo: FrameGeometry) -> Iterator[PredFrame]:
+    """Stream every frame's predictions (objects = ``categories``, in that order) with learned prompts
+    as ``schedule`` says; ``load_frame(t)`` gives (H, W, 3) uint8 RGB. Reads no ground truth."""
+    cats = [int(c) for c in categories]
     prompts = {c: FramePrompt("auto", category=c) for c in cats}
-    frames: dict[int, list[int]] = {t: list(cats) for t in schedule.fixed_frames(plan.num_frames)}
+    frames: dict[int, list[int]] = {t: list(cats) for t in schedule.fixed_frames(num_frames)}
     prev_area: Optional[torch.Tensor] = None
-    stream = propagator.propagate(plan.num_frames, record.load_image, frames, lambda t: prompts, geo)
-    for out in stream:  # the generator reads ``frames`` lazily: a collapse at t schedules t + 1
-        low = out.low_res_logits
+    for out in propagator.propagate(num_frames, load_frame, frames, lambda t: prompts, geo):
+        low = out.low_res_logits  # the generator reads ``frames`` lazily: a collapse at t schedules t + 1
         if low is not None:
             area = (low > 0).flatten(1).sum(1)  # (O,) low-res pixels
-            if schedule.on_collapse > 0 and prev_area is not None and out.frame + 1 < plan.num_frames:
+            if schedule.on_collapse > 0 and prev_area is not None and out.frame + 1 < num_frames:
                 collapsed = (prev_area >= schedule.min_area) & (area < schedule.on_collapse * prev_area)
                 if bool(collapsed.any()) and not out.prompted:
                     frames[out.frame + 1] = list(cats)
             prev_area = area
-        yield PredFrame(out.frame, low, np.ones(len(cats), dtype=bool) if low is not None
-                        else np.zeros(len(cats), dtype=bool), set(out.prompted))
+        active = np.full(len(cats), low is not None, dtype=bool)
+        yield PredFrame(out.frame, low, active, set(out.prompted))
 
 
 class AutoPlanner:
@@ -143,4 +144,5 @@ class AutoPlanner:
         return CategoryGt(record, plan.track_ids)
 
     def predict(self, propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt, geo: FrameGeometry):
-        return predict_auto_video(propagator, record, plan, self.schedule, geo)  # ``gt`` unused: never prompts
+        return predict_auto_video(propagator, plan.num_frames, record.load_image, plan.track_ids, self.schedule,
+                                  geo)  # ``gt`` is never read: it only scores
