@@ -69,7 +69,7 @@ def run_stream(cfg: DictConfig) -> dict:
     runner_kw = dict(memory_dtype=_MEMORY[settings.memory_dtype], autocast_dtype=eval_settings.autocast_dtype(device),
                      geometry=eval_settings.geometry,
                      resize_mode=OmegaConf.select(cfg, "data.resize_mode", default="square"))
-    info = {**run_info_of(cfg), "task": "stream"}
+    info = {**run_info_of(cfg), "task": "stream", "image_size": int(cfg.model.image_size)}
     if settings.source == "data":
         index = load_index(cfg, settings.split)
         return stream_index(model, index, settings, eval_settings, out, info, cfg=cfg, **runner_kw)
@@ -111,12 +111,12 @@ def stream_index(model: torch.nn.Module, index, settings: StreamSettings, eval_s
                  refiner: Optional[Refiner] = None, **runner_kw: Any) -> dict:
     """Stream every video of ``index`` seeded from its GT; scored like the full-video evaluation."""
     s, out = settings, Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").unlink(missing_ok=True)
     difficult = DifficultFrames.load(s.difficult_frames) if s.difficult_frames else None
     videos = index.videos[: s.max_videos] if s.max_videos else index.videos
     if difficult is not None:
         videos = difficult.select(videos)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").unlink(missing_ok=True)
     class_ids = class_ids_of(index)
     factory = make_factory(eval_settings)
     scorer = ThresholdScorer([s.threshold], s.non_overlap, eval_settings.bound_th, class_ids)
