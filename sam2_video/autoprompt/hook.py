@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from sam2_video.autoprompt.encoder import ADD, LearnedPrompt, PromptEncoderBase
+from sam2_video.errors import CheckpointError
 from sam2_video.model.sam2_train import SAM2VideoTrainer
 
 AUTO_KIND = "auto"
@@ -141,7 +142,12 @@ class AutoPromptMixin:
 class AutoPromptSAM2(AutoPromptMixin, SAM2VideoTrainer):
     """This project's SAM2 video trainer with a learned prompt encoder (``model.auto_prompt``)."""
 
-    def __init__(self, auto_prompt: PromptEncoderBase, auto_prompt_checkpoint: Optional[str] = None, **kwargs):
+    def __init__(self, auto_prompt: PromptEncoderBase, auto_prompt_checkpoint: Optional[str] = None,
+                 sam2_checkpoint: Optional[str] = None, **kwargs):
         super().__init__(**kwargs)
         self.auto_prompt = auto_prompt
         self.auto_prompt_checkpoint = auto_prompt_checkpoint
+        if auto_prompt_checkpoint and not sam2_checkpoint:  # they load together, in complete_state
+            raise CheckpointError(
+                f"model.auto_prompt.checkpoint_path={auto_prompt_checkpoint} without SAM2 weights: the prompt encoder "
+                "was trained for one SAM2; set model.checkpoint_path to the model_official.pt it was exported with")

@@ -18,7 +18,7 @@ from loguru import logger
 from omegaconf import DictConfig
 
 from sam2_video.config import build
-from sam2_video.errors import ConfigError
+from sam2_video.errors import ConfigError, UserError
 from sam2_video.model.activation_checkpointing import enable_activation_checkpointing
 from sam2_video.model.checkpoint import load_into
 from sam2_video.model.feature_cache import FeatureCache
@@ -45,13 +45,15 @@ def _instantiate(model_cfg: DictConfig, prompt: PromptSpec, seed: int, cache: Op
     auto, extra = model_cfg.get("auto_prompt"), {}
     if auto is not None and auto.get("enabled"):  # prompt-free mode: the net class with a learned prompt encoder
         extra = {"_target_": auto.model_target, "auto_prompt": instantiate(auto.encoder),
-                 "auto_prompt_checkpoint": auto.get("checkpoint_path")}
+                 "auto_prompt_checkpoint": auto.get("checkpoint_path"), "sam2_checkpoint": model_cfg.checkpoint_path}
     try:
         return instantiate(model_cfg.net, **train.sam2train_kwargs(),
                            prob_to_use_auto_input_for_train=train.probabilities().auto,
                            seed=seed, feature_cache=cache, **extra)
     except Exception as exc:
         cause = exc.__cause__ or exc
+        if isinstance(cause, UserError):  # already one clear line (e.g. from the prompt encoder)
+            raise cause from None
         raise ConfigError(
             f"sam2 variant '{model_cfg.variant}' could not be built: {str(cause).splitlines()[0][:200]}; "
             "check the sizes in configs/sam2/ (see the comments in _base.yaml)"
