@@ -210,3 +210,18 @@ def test_cpu_memory_warning_before_training():
     assert warn_cpu_memory(big, available=8e9)
     assert not warn_cpu_memory(cfg_with(), available=8e9)  # debug model at 128 px
     assert not warn_cpu_memory(compose_config(["trainer=cpu", "output_dir=/x"]), available=1e12)
+
+
+def test_missing_data_paths_named_before_the_run(tmp_path):
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "train.json").write_text("{}")
+    with pytest.raises(ConfigError, match="^data.val_path=.*no val split"):
+        validate_train(cfg_with("data.synthetic=null", f"data.root={tmp_path / 'ds'}"), warn=False)
+    with pytest.raises(ConfigError, match="^data.test_path="):  # eval.split=test names the test key
+        validate_eval(cfg_with("data.synthetic=null", f"data.root={tmp_path / 'ds'}", "eval.split=test"))
+    with pytest.raises(ConfigError, match="^data.root=.*not found"):
+        validate_eval(cfg_with("data.synthetic=null", f"data.root={tmp_path / 'nope'}"))
+    with pytest.raises(ConfigError, match="^data.val_path=.*not found"):
+        validate_eval(cfg_with(f"data.val_path={tmp_path / 'v.json'}"))
+    with pytest.raises(ConfigError, match="^data.image_root="):
+        validate_eval(cfg_with(f"data.image_root={tmp_path / 'frames'}"))

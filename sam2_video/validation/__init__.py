@@ -16,7 +16,8 @@ def validate_eval(cfg: DictConfig) -> None:
     """Every documented key, the rules between keys, input paths, ``eval.device``."""
     check_types(cfg)
     check_relations(cfg, training=False)
-    check_paths(cfg)
+    split = cfg.get("eval", {}).get("split", "val") if isinstance(cfg.get("eval"), DictConfig) else "val"
+    check_paths(cfg, splits=(split,))
     check_eval_device(cfg)
 
 
@@ -24,7 +25,7 @@ def validate_train(cfg: DictConfig, warn: bool = True) -> None:
     """``validate_eval`` plus the training rules and devices; warns when CPU memory looks too small."""
     check_types(cfg)
     check_relations(cfg, training=True)
-    check_paths(cfg)
+    check_paths(cfg, splits=("train", "val"))
     check_trainer_devices(cfg)
     if bool(cfg.get("evaluate_after_training", False)):
         check_eval_device(cfg)

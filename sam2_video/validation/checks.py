@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -130,8 +130,9 @@ def _is_inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def check_paths(cfg: DictConfig) -> None:
-    """Files the run reads exist; synthetic data is generated only under ``paths.data_dir``."""
+def check_paths(cfg: DictConfig, splits: Sequence[str] = ()) -> None:
+    """Files the run reads exist (checkpoints, the data of ``splits``); synthetic data is generated
+    only under ``paths.data_dir``."""
     for key in ("model.checkpoint_path", "model.config_path"):
         path = value_at(cfg, key)
         if isinstance(path, str) and not Path(path).is_file():
@@ -146,3 +147,32 @@ def check_paths(cfg: DictConfig) -> None:
             raise bad("data.root", root, f"does not exist; data=synthetic generates new data only under "
                                          f"paths.data_dir={data_dir}; for your dataset pick its group, e.g. "
                                          "data=endovis18 (or data=coco) with data.root=<existing folder>")
+    generated = synthetic not in (None, _ABSENT)
+    image_root = value_at(cfg, "data.image_root")
+    if isinstance(image_root, str) and not Path(image_root).is_dir():
+        raise bad("data.image_root", image_root, "folder not found; pass the folder images[].file_name is relative to")
+    for split in splits:
+        _check_split(cfg, split, root if isinstance(root, str) else None, generated)
+
+
+def _check_split(cfg: DictConfig, split: str, root: str | None, generated: bool) -> None:
+    """``data.<split>_path`` or ``data.root`` leads to an existing file / folder for ``split``."""
+    from sam2_video.data.sources import default_split_path
+
+    explicit = value_at(cfg, f"data.{split}_path")
+    if isinstance(explicit, str):
+        if not Path(explicit).exists():
+            raise bad(f"data.{split}_path", explicit, "not found; pass an existing file")
+        return
+    if explicit is _ABSENT or generated:
+        return
+    if root is None:
+        raise bad(f"data.{split}_path", None, f"the {split} split has no path: set data.{split}_path=... "
+                                              f"or data.root=<folder with the {split} split>")
+    if not Path(root).is_dir():
+        raise bad("data.root", root, "folder not found; pass an existing dataset folder")
+    fmt = value_at(cfg, "data.format")
+    if fmt in ("coco", "davis", "polyp") and not default_split_path(fmt, Path(root), split).exists():
+        raise bad(f"data.{split}_path", None, f"data.root={root} holds no {split} split "
+                                              f"({default_split_path(fmt, Path(root), split).name} not found); "
+                                              f"set data.{split}_path=... or convert with --split")
