@@ -7,7 +7,7 @@ import torch
 
 from sam2_video.config import compose_config
 from sam2_video.errors import CheckpointError, ConfigError
-from sam2_video.model.builder import build_sam2_model, prompt_probabilities
+from sam2_video.model.builder import build_sam2_model
 from sam2_video.model.checkpoint import save_official
 from sam2_video.model.freeze import apply_trainable_modules, module_names
 from sam2_video.model.meta import build_meta_video_predictor
@@ -119,9 +119,13 @@ def test_unknown_module_lists_valid_names():
         assert name in str(err.value) and name in module_names(build_sam2_model(model_cfg()))
 
 
-def test_prompt_probabilities_map_to_metas_two_coins():
-    assert prompt_probabilities({"point": 0.25, "box": 0.25, "mask": 0.5}) == (0.5, 0.5)
-    assert prompt_probabilities({"mask": 1}) == (0.0, 0.0)
-    assert prompt_probabilities({"box": 2}) == (1.0, 1.0)
+def test_prompt_mix_maps_to_metas_two_coins():
+    from dataclasses import astuple
+
+    from sam2_video.prompt import kind_probabilities
+
+    assert astuple(kind_probabilities({"point": 0.25, "box": 0.25, "mask": 0.5})) == (0.5, 0.5, 0.0)
+    assert astuple(kind_probabilities({"mask": 1})) == (0.0, 0.0, 0.0)
+    assert astuple(kind_probabilities({"box": 2})) == (1.0, 1.0, 0.0)
     with pytest.raises(ConfigError, match="unknown kinds"):
-        prompt_probabilities({"scribble": 1.0})
+        kind_probabilities({"scribble": 1.0})
