@@ -13,12 +13,13 @@ one error line, exit status 2, and nothing is written.
 from omegaconf import DictConfig
 
 from sam2_video.cli import hydra_main, setup_console
-from sam2_video.eval.evaluate import evaluate
-from sam2_video.model.stored_config import adopt_stored_settings
 from sam2_video.validation import validate_eval
 
 
 def main(cfg: DictConfig) -> None:
+    from sam2_video.eval.evaluate import evaluate  # imported after the checks: a refusal stays fast
+    from sam2_video.model.stored_config import adopt_stored_settings
+
     setup_console(cfg.get("log_level", "INFO"))
     validate_eval(cfg)
     adopt_stored_settings(cfg)

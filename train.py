@@ -10,7 +10,6 @@ exit status 2, and nothing is written. Groups and their options are listed below
 """
 
 from sam2_video.cli import hydra_main
-from sam2_video.training.train import train
 from sam2_video.validation import validate_train
 
 
@@ -18,5 +17,11 @@ def _check(cfg) -> None:
     validate_train(cfg, warn=False)  # the memory warning is logged once, by train()
 
 
+def main(cfg) -> None:
+    from sam2_video.training.train import train  # imported after the checks: a refusal stays fast
+
+    train(cfg)
+
+
 if __name__ == "__main__":
-    hydra_main(check=_check, description=__doc__)(train)()
+    hydra_main(check=_check, description=__doc__)(main)()
