@@ -78,7 +78,8 @@ def _read_metrics(out: Path) -> dict:
 
 def _last_error(log: Path) -> str:
     try:
-        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines()
+                 if ln.strip() and "HYDRA_FULL_ERROR" not in ln]  # Hydra's hint is never the cause
     except OSError:
         return "no log"
     errors = [ln for ln in lines if "ERROR" in ln or "Error" in ln]
