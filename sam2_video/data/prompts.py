@@ -3,6 +3,6 @@
 Kept as a re-export so existing imports keep working; new code imports from ``sam2_video.prompt``.
 """
 
-from sam2_video.prompt.sampler import NegRegion, Prompt, PromptGenerator, center_point, tight_box
+from sam2_video.prompt.sampler import NegRegion, PromptGenerator, center_point, tight_box
 
-__all__ = ["NegRegion", "Prompt", "PromptGenerator", "center_point", "tight_box"]
+__all__ = ["NegRegion", "PromptGenerator", "center_point", "tight_box"]

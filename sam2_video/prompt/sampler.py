@@ -23,23 +23,12 @@ Deterministic: pass an ``np.random.Generator`` or rely on the generator's own st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import cv2
 import numpy as np
 
 NegRegion = Literal["band", "box", "image"]
-
-
-@dataclass
-class Prompt:
-    """Prompts for one object in one frame."""
-
-    point_coords: np.ndarray  # (P, 2) float32 xy
-    point_labels: np.ndarray  # (P,) int32, 1 / 0 / -1 padding
-    box: np.ndarray  # (4,) float32 x0, y0, x1, y1 (zeros for an empty mask)
-    mask: np.ndarray  # (H, W) float32 in {0, 1}: the mask prompt
 
 
 class PromptGenerator:
@@ -148,15 +137,6 @@ class PromptGenerator:
             b = np.clip(b, 0, [w - 1, h - 1, w - 1, h - 1])
             b = np.array([min(b[0], b[2]), min(b[1], b[3]), max(b[0], b[2]), max(b[1], b[3])])
         return b.astype(np.float32)
-
-    @staticmethod
-    def mask_prompt(mask: np.ndarray) -> np.ndarray:
-        """(H, W) bool -> (H, W) float32 in {0, 1} (SAM2's add_new_mask input)."""
-        return np.asarray(mask, dtype=np.float32)
-
-    def __call__(self, mask: np.ndarray, rng: np.random.Generator | None = None) -> Prompt:
-        coords, labels = self.points(mask, rng)
-        return Prompt(coords, labels, self.box(mask, rng), self.mask_prompt(mask))
 
     def batch(
         self, masks: np.ndarray, rng: np.random.Generator | None = None
