@@ -1,9 +1,10 @@
 """Auto-prompting SAM2 from the previous final mask (seed 004): a positive point inside, its box.
 
 The point is the mask pixel farthest from its edge (``data.prompts.center_point``), the box the tight
-box (``data.prompts.tight_box``); SAM2 encodes them as one box + one click. While an object is gone,
-its last non-empty mask keeps prompting for ``hold`` frames (so it is looked for where it vanished);
-after that it is left to SAM2's memory.
+box (``data.prompts.tight_box``); SAM2 encodes them as one box + one click. While an object is gone
+(empty mask, or a mask whose area jumped: e.g. the box swallowed an occluder), its last good mask
+keeps prompting for ``hold`` frames (so it is looked for where it vanished); after that it is left
+to SAM2's memory.
 
 Objects first prompted on the same frame form one SAM2 group and must be prompted together:
 :func:`auto_prompts` prompts a group only when every member has a usable mask.
@@ -32,12 +33,25 @@ def prompt_from_mask(mask: np.ndarray) -> FramePrompt:
                        points=center_point(mask)[None].astype(np.float32), labels=np.ones(1, np.int32))
 
 
-def remember(last: Mapping[int, LastSeen], t: int, object_ids: Sequence[int], masks: np.ndarray) -> dict[int, LastSeen]:
-    """Update the last non-empty mask of each object with frame ``t``'s (O, H, W) bool ``masks``."""
+def remember(last: Mapping[int, LastSeen], t: int, object_ids: Sequence[int], masks: np.ndarray,
+             max_growth: float = 2.0, hold: int = 10) -> dict[int, LastSeen]:
+    """Update the last good mask of each object with frame ``t``'s (O, H, W) bool ``masks``.
+
+    A mask is good when non-empty and its area is within ``1 / max_growth .. max_growth`` times the
+    last good one (an occluder swallowed by the box prompt, or a collapse, is not taken as the
+    object); after ``hold`` frames without a good mask any non-empty mask is taken again.
+    """
     out = dict(last)
     for oid, m in zip(object_ids, masks):
-        if m.any():
-            out[oid] = LastSeen(t, m)
+        area = int(m.sum())
+        if not area:
+            continue
+        prev = out.get(oid)
+        if prev is not None and t - prev.frame <= hold:
+            ratio = area / max(int(prev.mask.sum()), 1)
+            if not 1.0 / max_growth <= ratio <= max_growth:
+                continue
+        out[oid] = LastSeen(t, m)
     return out
 
 
