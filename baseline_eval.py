@@ -20,9 +20,12 @@ def main(cfg: DictConfig) -> None:
     from sam2_video.eval.evaluate import evaluate  # imported after the checks: a refusal stays fast
     from sam2_video.model.stored_config import adopt_stored_settings
 
+    from sam2_video.atomic import remove_stale_temps
+
     setup_console(cfg.get("log_level", "INFO"))
     validate_eval(cfg)
     adopt_stored_settings(cfg)
+    remove_stale_temps(cfg.output_dir)  # temporary files a killed earlier run left
     summary = evaluate(cfg)
     o = summary["overall"]
     print(f"J&F {o['JF']:.4f}  J {o['J']:.4f}  F {o['F']:.4f}  Dice {o['dice']:.4f}  "

@@ -11,6 +11,7 @@ import sys
 
 from loguru import logger
 
+from sam2_video.atomic import remove_stale_temps
 from sam2_video.cli import setup_console
 from sam2_video.config import compose
 from sam2_video.errors import UserError
@@ -34,6 +35,7 @@ def main(argv=None) -> int:
         cfg = compose(args.config_path, [*args.overrides, f"output_dir={args.output_dir}"])
         validate_eval(cfg)
         adopt_stored_settings(cfg)
+        remove_stale_temps(args.output_dir)
         thresholds = parse_thresholds(args.thresholds) if args.thresholds else None
         result = grid_search(cfg, args.output_dir, thresholds, keep_logits=args.keep_logits)
     except UserError as exc:
