@@ -1,20 +1,16 @@
-"""Evaluation prompts from ground-truth masks (``eval.prompt_type`` point / box / mask), in video pixels.
+"""Evaluation prompts from ground-truth masks (``prompt.kind`` point / box / mask), in video pixels.
 
-Points and boxes come from the data pipeline's :class:`sam2_video.data.prompts.PromptGenerator`
-(centre point, positives, negatives; box with inclusive max, no jitter by default). The random
-draws of (video, object, frame) depend only on ``seed`` and those ids, so re-runs prompt
-identically. An object absent from the GT on a re-prompt frame gets an empty mask prompt ("not
-here"), whatever the prompt type.
+A thin adapter over :meth:`sam2_video.prompt.PromptSpec.frame_prompt`, the one place prompts are
+drawn: validation clips during training get the same draws (``PromptSpec.clip_prompts``). The random
+draws of (video, object, frame) depend only on ``seed`` and those ids, so re-runs prompt identically.
+An object absent from the GT on a re-prompt frame gets an empty mask prompt ("not here").
 """
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 
-from sam2_video.data.prompts import PromptGenerator
-from sam2_video.prompt import GT_PROMPT_KINDS, FramePrompt
+from sam2_video.prompt import GT_PROMPT_KINDS, FramePrompt, PromptSpec
 
 
 class EvalPromptFactory:
@@ -26,23 +22,18 @@ class EvalPromptFactory:
             raise ValueError(f"prompts from ground truth are one of {GT_PROMPT_KINDS}, not {kind!r}")
         if kind == "point" and num_pos_points + int(include_center) == 0:
             raise ValueError("point prompts need num_pos_points >= 1 or include_center=true")
+        self.spec = PromptSpec(kind=kind, num_pos_points=num_pos_points, num_neg_points=num_neg_points,
+                               include_center=include_center, box_jitter=box_jitter, seed=seed)
         self.kind = kind
-        self.seed = int(seed)
-        self.box_jitter = float(box_jitter)
-        self.generator = PromptGenerator(num_pos_points=num_pos_points, num_neg_points=num_neg_points,
-                                         include_center=include_center, box_jitter=box_jitter, seed=seed)
+        self.sampler = self.spec.sampler(train=False)
 
-    def _rng(self, video_id: str, object_id: int, frame: int) -> np.random.Generator:
-        return np.random.default_rng([self.seed, zlib.crc32(video_id.encode()), int(object_id) & 0xFFFFFFFF, frame])
+    @classmethod
+    def from_spec(cls, spec: PromptSpec) -> "EvalPromptFactory":
+        """The factory of a whole :class:`PromptSpec` (negative region, jitter cap, ... included)."""
+        factory = cls.__new__(cls)
+        factory.spec, factory.kind, factory.sampler = spec, spec.kind, spec.sampler(train=False)
+        return factory
 
     def __call__(self, mask: np.ndarray, video_id: str, object_id: int, frame: int) -> FramePrompt:
         """Prompt for a (H, W) bool GT mask."""
-        mask = np.asarray(mask, dtype=bool)
-        if self.kind == "mask" or not mask.any():
-            return FramePrompt("mask", mask=mask)
-        rng = self._rng(video_id, object_id, frame)
-        if self.kind == "box":
-            return FramePrompt("box", box=self.generator.box(mask, rng, jitter=self.box_jitter > 0))
-        coords, labels = self.generator.points(mask, rng)
-        keep = labels >= 0  # drop padding rows (e.g. no background for negatives)
-        return FramePrompt("point", points=coords[keep], labels=labels[keep])
+        return self.spec.frame_prompt(mask, video_id, object_id, frame, self.sampler)
