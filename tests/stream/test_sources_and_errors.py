@@ -120,3 +120,21 @@ def test_cli_refuses_bad_values_with_one_line(tmp_path, override, key):
     assert r.returncode == 2, r.stderr[-2000:]
     errors = [ln for ln in r.stderr.splitlines() if "ERROR" in ln]
     assert len(errors) == 1 and key in errors[0] and not (tmp_path / "o").exists()
+
+
+def test_project_refiner_exported_to_onnx_runs_in_the_loop(debug_model, tmp_path):
+    from sam2_video.refiner.export import export_onnx
+    from sam2_video.refiner.model import TinyRefiner
+    from sam2_video.stream.refiner import TorchRefiner
+
+    frames, masks = shapes_video(3)
+    torch.manual_seed(0)
+    net = TinyRefiner(num_classes=2, width=8, num_blocks=1, boundary_head=False).eval()
+    path = export_onnx(net, tmp_path / "refiner.onnx", (48, 64))
+    onnx_ref, torch_ref = OnnxRefiner(path, channels=2), TorchRefiner(net, (48, 64))
+    assert onnx_ref.size == (48, 64)
+    img, prior = torch.rand(1, 3, *frames.shape[1:3]), torch.randn(1, 2, *frames.shape[1:3])
+    a, b = onnx_ref(img, prior), torch_ref(img, prior)
+    assert a.shape == (1, 2, *frames.shape[1:3]) and torch.allclose(a, b, atol=1e-3)
+    summary = _run(debug_model, IteratorSource(list(frames), "v"), masks, tmp_path / "out", refiner=onnx_ref)
+    assert summary["timing"]["stage_ms"]["refiner"] > 0
