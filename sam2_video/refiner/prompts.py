@@ -7,7 +7,7 @@ For each class c present in the frame (mask ``labels == c``), in original-image 
   from the core;
 - negatives (``num_neg``, 0-2): seeded draws among background pixels at distance ``neg_band_px[0]``
   to ``neg_band_px[1]`` from the mask, i.e. just outside its boundary (none if that band is empty);
-- box: the tight box x0, y0, x1, y1 with inclusive max (`sam2_video.data.prompts.tight_box`).
+- box: the tight box x0, y0, x1, y1 with inclusive max (`sam2_video.prompt.sampler.tight_box`).
 The generator of class c in frame ``key`` is seeded with ``(seed, crc32(key), c)``: the same index
 and seed give byte-identical files (JSON, sorted keys, integer coordinates).
 """
@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from sam2_video.atomic import write_text
-from sam2_video.data.prompts import tight_box
+from sam2_video.prompt.sampler import tight_box
 from sam2_video.errors import ConfigError, DatasetError
 
 PROMPT_SUFFIX = ".prompts.json"
