@@ -54,7 +54,7 @@ class StreamFrame:
     prompted: set[int] = field(default_factory=set)  # seeded on this frame
     autoprompted: set[int] = field(default_factory=set)  # re-prompted from the previous mask
     memory_written: bool = False
-    ms: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds (STAGES + total)
+    ms: dict[str, float] = field(default_factory=dict)  # stage -> ms (STAGES, total; cpu: process CPU ms after decode)
     error: Optional[str] = None
 
 
@@ -90,6 +90,7 @@ class StreamRunner:
                 yield StreamFrame(src.index, src.name, None, ms={"decode": src.decode_ms}, error=src.error)
                 continue
             ms = {"decode": src.decode_ms}
+            cpu0 = time.process_time()  # CPU time of the stages after decoding (steadier on a shared machine)
             t, image = src.index, src.image
             if session is None:
                 geo = FrameGeometry(image.shape[0], image.shape[1], int(self.model.image_size), self.geometry_mode,
@@ -154,6 +155,7 @@ class StreamRunner:
                 wrote = True
             ms["memory"] = (time.perf_counter() - t0) * 1e3
             ms["total"] = sum(ms[k] for k in STAGES)
+            ms["cpu"] = (time.process_time() - cpu0) * 1e3
             yield StreamFrame(t, src.name, image, ids, logits, masks,
                               out.object_score_logits[torch.from_numpy(order)][:, 0].cpu().numpy(), qa,
                               set(seeded), set(auto), wrote, ms)

@@ -8,7 +8,8 @@ Run the grid as a Hydra multirun, then collect it::
 
 The collector reads every stream run's summary.json below the folder (its axes from
 ``.hydra/overrides.yaml``) and writes ``sweeps/<name>/results.json`` (every point + the front),
-``results.md`` and ``pareto.png`` (accuracy vs ms/frame, the front highlighted). A point is on the
+``results.md`` and ``pareto.png`` (accuracy vs ms/frame, the front highlighted; ``--latency
+cpu_ms_per_frame`` ranks by process CPU time instead of wall clock, steadier on a shared machine). A point is on the
 front when no other point is at least as fast and at least as accurate, and strictly better in one.
 """
 
@@ -28,6 +29,8 @@ from sam2_video.eval.writers import jsonable, markdown_table
 from sam2_video.results import parse_overrides
 
 ACCURACY = ("JF", "J", "F", "dice", "iou")
+XLABELS = {"ms_per_frame": "latency, ms/frame end to end, wall clock (decode + SAM2 + refiner + post + memory)",
+           "cpu_ms_per_frame": "latency, CPU ms/frame (process CPU time of SAM2 + refiner + post + memory)"}
 LABELS = {"JF": "J&F (mean of region J and boundary F)", "dice": "Dice", "iou": "IoU", "J": "J (region IoU)",
           "F": "boundary F"}
 
@@ -57,6 +60,7 @@ def read_points(root: str | Path) -> list[dict]:
         o = s["overall"]
         points.append({"run": run.relative_to(root).as_posix() or ".", "settings": axes,
                        "ms_per_frame": o.get("ms_per_frame"), "fps": o.get("fps"),
+                       "cpu_ms_per_frame": o.get("cpu_ms_per_frame"),
                        **{m: o.get(m) for m in ACCURACY}})
     if not points:
         raise ConfigError(f"{root}: no stream runs (summary.json of python -m sam2_video.stream) below it")
@@ -88,14 +92,14 @@ def _label(settings: dict) -> str:
     return " ".join(f"{short.get(k, k.split('.')[-1])}={v}" for k, v in settings.items())
 
 
-def plot(points: Sequence[dict], front: Sequence[int], target: Path, y: str, title: str) -> Path:
+def plot(points: Sequence[dict], front: Sequence[int], target: Path, y: str, title: str, x: str = "ms_per_frame") -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
-    xs = [p["ms_per_frame"] for p in points]
+    xs = [p[x] for p in points]
     ys = [p[y] for p in points]
     on = set(front)
     ax.scatter([x for i, x in enumerate(xs) if i not in on], [v for i, v in enumerate(ys) if i not in on],
@@ -106,7 +110,7 @@ def plot(points: Sequence[dict], front: Sequence[int], target: Path, y: str, tit
     for i, p in enumerate(points):
         ax.annotate(_label(p["settings"]), (xs[i], ys[i]), textcoords="offset points", xytext=(5, 5),
                     fontsize=7 if i in on else 6, color="k" if i in on else "0.45")
-    ax.set_xlabel("latency, ms/frame end to end (decode + SAM2 + refiner + post + memory)")
+    ax.set_xlabel(XLABELS[x])
     ax.set_ylabel(LABELS.get(y, y))
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -118,27 +122,30 @@ def plot(points: Sequence[dict], front: Sequence[int], target: Path, y: str, tit
     return target
 
 
-def collect(root: str | Path, name: str, out_root: str | Path = "sweeps", y: str = "JF") -> dict:
+def collect(root: str | Path, name: str, out_root: str | Path = "sweeps", y: str = "JF", x: str = "ms_per_frame") -> dict:
     """Write ``<out_root>/<name>/results.json``, ``results.md`` and ``pareto.png``; returns the results."""
     if y not in ACCURACY:
         raise ConfigError(f"--metric {y}: use one of {ACCURACY}")
+    if x not in XLABELS:
+        raise ConfigError(f"--latency {x}: use one of {sorted(XLABELS)}")
     if not name or "/" in name or name.startswith("."):
         raise ConfigError(f"--name {name!r}: use a plain folder name, e.g. stream_grid")
     points = read_points(root)
-    front = pareto_front(points, y)
+    front = pareto_front(points, y, x)
     for i, p in enumerate(points):
         p["on_front"] = i in front
     out = Path(out_root) / name
-    result = {"name": name, "source": str(root), "x": "ms_per_frame", "y": y, "points": points,
+    result = {"name": name, "source": str(root), "x": x, "y": y, "points": points,
               "front": [points[i] for i in front]}
     write_json(out / "results.json", jsonable(result))
-    rows = [{"settings": _label(p["settings"]) or p["run"], "ms/frame": p["ms_per_frame"], y: p[y],
-             "dice": p["dice"], "F": p["F"], "front": "yes" if p["on_front"] else ""}
-            for p in sorted(points, key=lambda p: p["ms_per_frame"] or math.inf)]
-    write_text(out / "results.md", markdown_table(rows, ["settings", "ms/frame", y, "dice", "F", "front"]))
-    plot(points, front, out / "pareto.png", y, f"{name}: {len(points)} settings, {len(front)} on the front")
+    rows = [{"settings": _label(p["settings"]) or p["run"], "ms/frame": p["ms_per_frame"],
+             "CPU ms/frame": p["cpu_ms_per_frame"], y: p[y], "dice": p["dice"], "F": p["F"],
+             "front": "yes" if p["on_front"] else ""}
+            for p in sorted(points, key=lambda p: p[x] if _finite(p[x]) else math.inf)]
+    write_text(out / "results.md", markdown_table(rows, ["settings", "ms/frame", "CPU ms/frame", y, "dice", "F", "front"]))
+    plot(points, front, out / "pareto.png", y, f"{name}: {len(points)} settings, {len(front)} on the front", x)
     logger.info(f"{out}: {len(points)} points, front: " + "; ".join(
-        f"{_label(points[i]['settings'])} ({points[i]['ms_per_frame']:.1f} ms, {y} {points[i][y]:.3f})" for i in front))
+        f"{_label(points[i]['settings'])} ({points[i][x]:.1f} ms, {y} {points[i][y]:.3f})" for i in front))
     return result
 
 
@@ -150,10 +157,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     p.add_argument("--name", required=True, help="sweeps/<name>/ receives results.json, results.md, pareto.png")
     p.add_argument("--out", default="sweeps", help="parent folder (default sweeps)")
     p.add_argument("--metric", default="JF", help=f"accuracy axis: one of {ACCURACY}")
+    p.add_argument("--latency", default="ms_per_frame", help=f"latency axis: one of {sorted(XLABELS)}")
     args = p.parse_args(argv)
     setup_console()
     with exit_on_user_error():
-        collect(args.root, args.name, args.out, args.metric)
+        collect(args.root, args.name, args.out, args.metric, args.latency)
 
 
 if __name__ == "__main__":

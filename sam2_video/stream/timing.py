@@ -1,7 +1,8 @@
 """Latency bookkeeping of a stream run: per-stage milliseconds, skipped frames, early ends.
 
 ms/frame is end to end per tracked frame (decode + SAM2 + refiner + post-processing + memory write;
-outputs excluded); the first tracked frame of each stream (warm-up, the seed) is left out of the
+outputs excluded), wall clock; ``cpu_ms_per_frame`` is the process CPU time of the same stages
+without decoding (with 1 thread: the compute, less disturbed by other processes on a shared CPU); the first tracked frame of each stream (warm-up, the seed) is left out of the
 means and reported apart.
 """
 
@@ -18,7 +19,7 @@ from sam2_video.stream.runner import STAGES, StreamFrame
 
 @dataclass
 class Timing:
-    stage_ms: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in (*STAGES, "total")})
+    stage_ms: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in (*STAGES, "total", "cpu")})
     first_ms: list[float] = field(default_factory=list)
     frames: dict[str, int] = field(default_factory=dict)  # stream -> frames seen (decoded or not)
     skipped: list[dict] = field(default_factory=list)
@@ -58,6 +59,7 @@ class Timing:
     def overall(self) -> dict:
         ms = self.mean("total")
         return {"ms_per_frame": ms, "fps": 1000.0 / ms if ms == ms and ms > 0 else float("nan"),
+                "cpu_ms_per_frame": self.mean("cpu"),
                 "num_frames": sum(self.frames.values()), "num_skipped": len(self.skipped)}
 
     def summary(self) -> dict:

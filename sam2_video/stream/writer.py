@@ -21,7 +21,7 @@ from sam2_video.stream.runner import STAGES, StreamFrame
 
 FRAME_COLUMNS = ("video_id", "frame", "frame_name", "object_id", "area", "confidence", "object_score",
                  "low_conf", "big_change", "lost", "prompted", "autoprompted", "memory_written",
-                 *(f"{s}_ms" for s in STAGES), "total_ms", "J", "F", "dice", "iou", "scored", "error")
+                 *(f"{s}_ms" for s in STAGES), "total_ms", "cpu_ms", "J", "F", "dice", "iou", "scored", "error")
 
 
 class StreamOutputs:
