@@ -16,7 +16,7 @@ from sam2_video.combos import DEFAULT_DATASETS, DEFAULT_LOSSES, DEFAULT_OUTPUT_D
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--datasets", nargs="+", default=list(DEFAULT_DATASETS), help="data configs (configs/data/)")
-    p.add_argument("--prompt-types", nargs="+", default=list(PROMPT_TYPES), help="point box mask")
+    p.add_argument("--prompt-types", nargs="+", default=list(PROMPT_TYPES), help="point box mask auto")
     p.add_argument("--losses", nargs="+", default=list(DEFAULT_LOSSES), help="loss presets (configs/loss/)")
     p.add_argument("--num-pos-points", nargs="+", type=int, default=[1], help="point prompts: positive clicks")
     p.add_argument("--num-neg-points", nargs="+", type=int, default=[0], help="point prompts: negative clicks")

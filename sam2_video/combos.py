@@ -25,7 +25,7 @@ from sam2_video.config import CONFIG_DIR
 from sam2_video.errors import ConfigError
 from sam2_video.prompt import GT_PROMPT_KINDS
 
-PROMPT_TYPES: tuple[str, ...] = GT_PROMPT_KINDS  # combos prompt from the ground truth
+PROMPT_TYPES: tuple[str, ...] = GT_PROMPT_KINDS + ("auto",)  # GT prompts; auto: learned prompt (SAM2 frozen)
 DEFAULT_DATASETS: tuple[str, ...] = ("endovis17", "endovis18", "cholecseg8k")
 DEFAULT_LOSSES: tuple[str, ...] = ("official", "dice_main", "focal_main", "dice_only")
 LOSS_ORDER: tuple[str, ...] = DEFAULT_LOSSES + ("equal",)  # canonical order; other presets follow A-Z
@@ -106,7 +106,8 @@ def plan_combos(
 
 def combo_yaml(dataset: str, combo: Combo) -> str:
     """The composing YAML text of one combo (deterministic)."""
-    probs = ", ".join(f"{k}: {1.0 if k == combo.prompt_type else 0.0}" for k in PROMPT_TYPES)
+    kinds = PROMPT_TYPES if combo.prompt_type == "auto" else GT_PROMPT_KINDS  # GT rows: text as before auto existed
+    probs = ", ".join(f"{k}: {1.0 if k == combo.prompt_type else 0.0}" for k in kinds)
     counts = (f"num_pos_points: {combo.num_pos_points}, num_neg_points: {combo.num_neg_points}, "
               if combo.prompt_type == "point" else "")
     lines = [
@@ -121,7 +122,18 @@ def combo_yaml(dataset: str, combo: Combo) -> str:
         f"task_name: combo_{dataset}_{combo.n}",
         f"prompt: {{kind: {combo.prompt_type}, {counts}train: {{mix: {{{probs}}}}}}}",
     ]
+    if combo.prompt_type == "auto":  # prompt-free: train the prompt encoder only, one object per dataset category
+        lines.append(f"model: {{trainable_modules: [auto_prompt], auto_prompt: {{enabled: true, "
+                     f"category_ids: {dataset_category_ids(dataset)}}}}}")
     return "\n".join(lines) + "\n"
+
+
+def dataset_category_ids(dataset: str) -> list[int]:
+    """Category ids a dataset config declares (``data.category_names``; default [1])."""
+    from sam2_video.config import compose_config
+
+    names = compose_config([f"data={dataset}"]).data.get("category_names")
+    return sorted(int(k) for k in names) if names else [1]
 
 
 def _config_prefix(output_dir: Path) -> str | None:

@@ -17,11 +17,12 @@ REPO = CONFIG_DIR.parent
 
 def test_default_numbering_point_box_mask():
     combos = {c.n: c for c in plan_combos()}
-    assert len(combos) == 12
+    assert len(combos) == 16
     assert (combos[1].prompt_type, combos[1].loss) == ("point", "official")
     assert (combos[5].prompt_type, combos[5].loss) == ("box", "official")
     assert (combos[10].prompt_type, combos[10].loss) == ("mask", "dice_main")
     assert combos[1].num_pos_points == 1 and combos[5].num_pos_points is None
+    assert (combos[13].prompt_type, combos[13].loss) == ("auto", "official")  # prompt-free rows come last
 
 
 def test_numbering_ignores_argument_order_and_points_only_multiply_point():
@@ -57,7 +58,7 @@ def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 
 def test_idempotent_second_run_writes_nothing(tmp_path):
     first = generate(output_dir=tmp_path)
-    assert len(first.written) == 3 * 12 + 1  # + index.csv
+    assert len(first.written) == 3 * 16 + 1  # + index.csv
     before = _snapshot(tmp_path)
     second = generate(output_dir=tmp_path)
     assert second.written == [] and second.skipped == []
