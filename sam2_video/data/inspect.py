@@ -12,17 +12,21 @@ Exit status: 0 clean, 1 problems found, 2 unusable input.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
 from loguru import logger
+from tqdm import tqdm
 
 from sam2_video.data.clip_dataset import ClipDataset
 from sam2_video.data.index import VideoIndex
+from sam2_video.data.mask_sources import RleMask
 from sam2_video.data.visualize import render_clip, save_rgb
 from sam2_video.errors import UserError
+from sam2_video.safe_paths import confined
 
 _FALLBACK_ROOT = {"paths": {"data_dir": "datasets"}, "model": {"image_size": 128, "max_objects": 3}, "seed": 0}
 
@@ -40,8 +44,12 @@ def _compose_data_cfg(yaml_path: Path, overrides: list[str]):
 
     raw = OmegaConf.load(yaml_path)
     if "defaults" not in raw:  # a saved full config, or a standalone data node
-        full = raw if "data" in raw else OmegaConf.merge(_FALLBACK_ROOT, {"data": raw})
-        return OmegaConf.merge(full, OmegaConf.from_dotlist(overrides)).data
+        from sam2_video.config import CONFIG_DIR
+
+        prompt = CONFIG_DIR / "prompt" / "default.yaml"  # data nodes point at the one prompt spec
+        base = OmegaConf.merge(_FALLBACK_ROOT, {"prompt": OmegaConf.load(prompt)} if prompt.is_file() else {})
+        full = raw if "data" in raw else OmegaConf.merge(base, {"data": raw})
+        return _detached(OmegaConf.merge(full, OmegaConf.from_dotlist(overrides)).data)
     group_dir = yaml_path.resolve().parent
     config_dir = group_dir.parent
     name = yaml_path.stem
@@ -53,7 +61,14 @@ def _compose_data_cfg(yaml_path: Path, overrides: list[str]):
             ConfigStore.instance().store(name="_inspect_root", node={"defaults": [{group_dir.name: name}, "_self_"],
                                                                      **_FALLBACK_ROOT})
             cfg = compose("_inspect_root", overrides=overrides)
-    return cfg[group_dir.name]
+    return _detached(cfg[group_dir.name])
+
+
+def _detached(node):
+    """``node`` with its interpolations (``${prompt}``, ``${model.image_size}``) resolved in its tree."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.create(OmegaConf.to_container(node, resolve=True))
 
 
 def _index_report(split: str, index: VideoIndex, ds: ClipDataset | None) -> tuple[list[str], list[str]]:
@@ -98,14 +113,90 @@ def _index_report(split: str, index: VideoIndex, ds: ClipDataset | None) -> tupl
     return lines, problems
 
 
+def rle_run_lengths(counts: str | bytes | list) -> list[int]:
+    """Run lengths of a COCO RLE (compressed string as pycocotools writes it, or a plain list)."""
+    if isinstance(counts, list):
+        return [int(c) for c in counts]
+    s = counts.decode("ascii") if isinstance(counts, bytes) else str(counts)
+    runs: list[int] = []
+    p = 0
+    while p < len(s):
+        x, k, more = 0, 0, True
+        while more:
+            if p >= len(s):
+                raise ValueError("compressed RLE string ends inside a number")
+            c = ord(s[p]) - 48
+            x |= (c & 0x1F) << (5 * k)
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if not more and c & 0x10:
+                x |= -1 << (5 * k)
+        if len(runs) > 2:
+            x += runs[-2]
+        runs.append(x)
+    return runs
+
+
+def _rle_problem(rle) -> str | None:
+    """Why an RLE would decode to a wrong mask (pycocotools decodes a cut-off RLE silently)."""
+    try:
+        h, w = (int(v) for v in rle["size"])
+        runs = rle_run_lengths(rle["counts"])
+    except Exception as exc:  # noqa: BLE001
+        return f"malformed RLE ({exc})"
+    if any(r < 0 for r in runs) or sum(runs) != h * w:
+        return f"RLE runs cover {sum(runs)} pixels, the mask has {h * w} (cut off or corrupt)"
+    return None
+
+
+def decode_problems(index: VideoIndex, desc: str = "decoding") -> list[str]:
+    """Decode every frame (fully: a truncated file is caught) and every mask of ``index``, as
+    training would; one problem line per unreadable frame or mask (naming the file / id)."""
+    from PIL import Image
+
+    problems: list[str] = []
+    total = index.num_frames
+    with tqdm(total=total, desc=desc, unit="frame", leave=False) as bar:
+        for v in index.videos:
+            for t, fr in enumerate(v.frames):
+                bar.update(1)
+                try:
+                    with Image.open(fr.image_path) as im:
+                        im.load()  # full decode: raises on truncated / corrupt data
+                        size = im.size
+                    if size != (fr.width, fr.height):
+                        problems.append(f"{fr.image_path}: image is {size[0]}x{size[1]} but the dataset says "
+                                        f"{fr.width}x{fr.height} (video {v.video_id!r}, image id {fr.image_id})")
+                except Exception as exc:  # noqa: BLE001 - every failure is a finding
+                    problems.append(f"{fr.image_path}: unreadable frame (video {v.video_id!r}, image id "
+                                    f"{fr.image_id}): {str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}")
+                for tid, src in fr.objects.items():
+                    why = _rle_problem(src.rle) if isinstance(src, RleMask) else None
+                    if why:
+                        problems.append(f"video {v.video_id!r} image id {fr.image_id} track {tid}: {why}")
+                try:
+                    v.load_masks(t)
+                except Exception as exc:  # noqa: BLE001
+                    problems.append(f"video {v.video_id!r} image id {fr.image_id}: mask cannot be decoded: "
+                                    f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}")
+    return problems
+
+
 def _render(split: str, ds: ClipDataset, out: Path, num: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     step = max(1, len(ds) // max(1, num))
     for i in range(0, min(len(ds), step * num), step):
         item = ds[(i, 0)] if ds.train else ds[i]
-        path = out / f"{split}_{item.clip_id.replace('/', '_').replace('@', '_')}.png"
+        path = confined(out, f"{split}_{re.sub(r'[^A-Za-z0-9._-]+', '_', item.clip_id)}.png", key="clip id")
         save_rgb(path, render_clip(item))
         logger.info(f"rendered {path}")
+
+
+def _as_flags(message: str) -> str:
+    """Hints for JSON input name this tool's flags, not the training config keys."""
+    return (message.replace("data.image_root", "--image-root").replace("data.clip_length", "--clip-length")
+            .replace("model.image_size", "--image-size"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,13 +239,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ds = None
             lines, found = _index_report(split, index, ds)
             sys.stdout.write("\n".join(lines) + "\n")
-            problems += found
+            problems += found + decode_problems(index, desc=f"decoding {split}")
             if args.out is not None and ds is not None:
                 _render(split, ds, args.out, args.num_clips)
     except UserError as e:
-        logger.error(str(e))
-        sys.stdout.write(f"\nPROBLEM: {e}\n")
+        msg = _as_flags(str(e)) if path.suffix == ".json" else str(e)
+        logger.error(msg)
+        sys.stdout.write(f"\nPROBLEM: {msg}\n")
         return 2
+    if path.suffix == ".json":
+        problems = [_as_flags(p) for p in problems]
     sys.stdout.write(f"\nproblems: {len(problems)}\n" + "".join(f"PROBLEM: {p}\n" for p in problems))
     return 1 if problems else 0
 
