@@ -37,8 +37,8 @@ def refiner_cfg(cfg: DictConfig) -> DictConfig:
     if rc is None:
         raise ConfigError("no refiner config: add experiment=refiner (or experiment=refiner_demo, or refiner=default)")
     res = list(rc.resolution)
-    if len(res) != 2 or min(res) < 8 or any(int(v) % 4 for v in res):
-        raise ConfigError(f"refiner.resolution={res}: (H, W), both multiples of 4 and >= 8")
+    if len(res) != 2 or min(res) < 16 or any(int(v) % 8 for v in res):
+        raise ConfigError(f"refiner.resolution={res}: (H, W), both multiples of 8 and >= 16")
     return rc
 
 

@@ -1,18 +1,20 @@
 """The tiny refiner: image (3) + SAM2 prior logits (C) -> C + 1 class logits (background + C classes).
 
 ONNX-friendly ops only (Conv, BatchNorm, ReLU, Sigmoid, Add, Concat, bilinear Resize with a fixed
-scale); static (H, W), multiples of 4. Layout (``width`` w):
+scale); static (H, W), multiples of 8. The heavy part runs at 1/4 and 1/8 resolution, the full
+resolution sees only a thin head, so the cost stays a few % of a SAM2 frame (bench/bench_refiner.py).
+Layout (``width`` w, ``head`` k channels):
 
     x = concat(normalise(image), sigmoid(prior))                 (B, 3 + C, H, W)
-    stem   3x3 conv stride 2 -> w                                 H/2
-    down   depthwise-separable block stride 2 -> 2w               H/4
-    blocks ``num_blocks`` residual depthwise-separable blocks, dilations 1, 2, 4, 1, ...
-    up     x2, concat stem features, 1x1 -> w, one block          H/2
-    head   x2, concat x, depthwise-separable -> w/2, 1x1 -> C + 1 H
+    stem   4x4 conv stride 4 -> w, one depthwise-separable block  H/4
+    down   depthwise-separable block stride 2 -> 2w               H/8
+    blocks ``num_blocks`` residual depthwise-separable blocks, dilations 1, 2, 4, ..., last 1
+    up     x2, concat stem features, 1x1 -> w, one block, 1x1 -> k  H/4
+    head   x4, concat x, 1x1 -> k + ReLU, 1x1 -> C + 1           H (pointwise only: full res is costly)
     boundary (train-time, optional): 1x1 on the head features -> 1 edge logit
 
 ``image`` is RGB in [0, 1] (the ImageNet normalisation is inside the graph); ``prior`` holds raw
-logits (the clipped values of the .npy files). About 40 k parameters at the default w = 32.
+logits (the clipped values of the .npy files). About 36 k parameters at the default w = 32.
 """
 
 from __future__ import annotations
@@ -46,35 +48,34 @@ class SeparableBlock(nn.Module):
 class TinyRefiner(nn.Module):
     """See the module docstring; ``forward(image, prior)`` -> (B, C + 1, H, W) logits."""
 
-    def __init__(self, num_classes: int, width: int = 32, num_blocks: int = 4, boundary_head: bool = True) -> None:
+    def __init__(self, num_classes: int, width: int = 32, num_blocks: int = 4, head: int = 8,
+                 boundary_head: bool = True) -> None:
         super().__init__()
-        if num_classes < 1 or width < 4 or not 1 <= num_blocks <= 8:
-            raise ConfigError(
-                f"refiner.net: num_classes >= 1, width >= 4, num_blocks in 1..8 (got {num_classes}, {width}, {num_blocks})"
-            )
+        if num_classes < 1 or width < 4 or head < 2 or not 1 <= num_blocks <= 8:
+            raise ConfigError(f"refiner.net: num_classes >= 1, width >= 4, head >= 2, num_blocks in 1..8 "
+                              f"(got {num_classes}, {width}, {head}, {num_blocks})")
         self.num_classes = int(num_classes)
-        cin = 3 + num_classes
-        w = int(width)
+        cin, w, k = 3 + num_classes, int(width), int(head)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        self.stem = nn.Sequential(nn.Conv2d(cin, w, 3, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU())
+        self.stem = nn.Sequential(nn.Conv2d(cin, w, 4, 4, bias=False), nn.BatchNorm2d(w), nn.ReLU(), SeparableBlock(w, w))
         self.down = SeparableBlock(w, 2 * w, stride=2)
-        self.blocks = nn.Sequential(*[SeparableBlock(2 * w, 2 * w, dilation=(1, 2, 4)[i % 3] if i < num_blocks - 1 else 1)
-                                      for i in range(num_blocks)])
-        self.fuse = nn.Sequential(nn.Conv2d(3 * w, w, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU())
-        self.up_block = SeparableBlock(w, w)
-        self.head_block = SeparableBlock(w + cin, max(w // 2, 8))
-        self.classifier = nn.Conv2d(max(w // 2, 8), num_classes + 1, 1)
-        self.boundary = nn.Conv2d(max(w // 2, 8), 1, 1) if boundary_head else None
+        dil = [(1, 2, 4)[i % 3] for i in range(num_blocks - 1)] + [1]
+        self.blocks = nn.Sequential(*[SeparableBlock(2 * w, 2 * w, dilation=d) for d in dil])
+        self.fuse = nn.Sequential(nn.Conv2d(3 * w, w, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(), SeparableBlock(w, w),
+                                  nn.Conv2d(w, k, 1))
+        self.head_block = nn.Sequential(nn.Conv2d(k + cin, k, 1), nn.ReLU())  # per pixel: cheap at full res
+        self.classifier = nn.Conv2d(k, num_classes + 1, 1)
+        self.boundary = nn.Conv2d(k, 1, 1) if boundary_head else None
 
     def features(self, image: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) in [0, 1], (B, C, H, W) logits -> (B, w/2, H, W) head features."""
+        """(B, 3, H, W) in [0, 1], (B, C, H, W) logits -> (B, k, H, W) head features."""
         x = torch.cat([(image - self.mean) / self.std, torch.sigmoid(prior)], dim=1)
         s = self.stem(x)
         d = self.blocks(self.down(s))
         u = F.interpolate(d, scale_factor=2.0, mode="bilinear", align_corners=False)
-        u = self.up_block(self.fuse(torch.cat([u, s], dim=1)))
-        u = F.interpolate(u, scale_factor=2.0, mode="bilinear", align_corners=False)
+        u = self.fuse(torch.cat([u, s], dim=1))
+        u = F.interpolate(u, scale_factor=4.0, mode="bilinear", align_corners=False)
         return self.head_block(torch.cat([u, x], dim=1))
 
     def forward(self, image: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
