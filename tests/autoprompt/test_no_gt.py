@@ -26,7 +26,7 @@ def _predict(planner, model, record):
                   for pf in planner.predict(prop, record, plan, no_gt, geo)]
 
 
-@pytest.mark.parametrize("schedule", [{"every": 0}, {"every": 3}, {"on_collapse": 0.9, "min_area": 1}])
+@pytest.mark.parametrize("schedule", [{"every": 0}, {"every": 3, "on_collapse": 0.9, "min_area": 1}])
 def test_labels_removed_or_scrambled_give_identical_predictions(make_cfg, auto_model, monkeypatch, schedule):
     index = load_index(make_cfg(), "val")
     planner = AutoPlanner.for_model(auto_model, index, schedule)
@@ -37,7 +37,7 @@ def test_labels_removed_or_scrambled_give_identical_predictions(make_cfg, auto_m
     prompted = [t for t, _, _, p in ref if p]
     assert prompted[0] == 0
     if schedule.get("every"):
-        assert prompted == list(range(0, plan.num_frames, 3))
+        assert set(range(0, plan.num_frames, 3)) <= set(prompted)
     # labels removed: no objects, no categories; scrambled: track -> category permuted
     removed = dataclasses.replace(record, frames=[dataclasses.replace(f, objects={}) for f in record.frames],
                                   categories={})

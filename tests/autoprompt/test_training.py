@@ -15,13 +15,17 @@ def _batch(cfg):
     return next(iter(dm.train_dataloader()))
 
 
-@pytest.mark.parametrize("clip_length", [1, 3])  # image mode, video mode
-def test_frozen_sam2_only_prompt_encoder_changes(make_cfg, clip_length):
+IMAGE_ENCODER = ["model.auto_prompt.encoder._target_=sam2_video.autoprompt.encoder.ImagePromptEncoder",
+                 "+model.auto_prompt.encoder.input_size=64"]
+
+
+@pytest.mark.parametrize("clip_length,extra", [(1, []), (3, []), (2, IMAGE_ENCODER)])  # image / video mode, own CNN
+def test_frozen_sam2_only_prompt_encoder_changes(make_cfg, clip_length, extra):
     from sam2_video.training.module import build_module
     from sam2_video.training.losses import CORE_LOSS_KEY
 
     cfg = make_cfg("experiment=autosam2", "model.auto_prompt.encoder.hidden=16", f"data.clip_length={clip_length}",
-                   "data.batch_size=2")
+                   "data.batch_size=2", *extra)
     module = build_module(cfg)
     module.train()
     before = {k: v.detach().clone() for k, v in module.model.state_dict().items()}
