@@ -1,7 +1,7 @@
 """Peak memory and step time of one training step: image encoder fully trained vs LoRA vs LoRA +
 activation checkpointing (the memory savers of ``model.lora`` / ``model.activation_checkpointing``).
 
-    python bench/bench_memory.py                          # sam2.1_tiny@512, 8 frames, CPU (~6 min on 1 thread)
+    python bench/bench_memory.py                          # sam2.1_tiny@512, 4 frames, CPU (~20 min, 8.3 GB peak)
     python bench/bench_memory.py --device cuda --precision bf16 --configs sam2.1_tiny@1024
     python bench/bench_memory.py --quick                  # debug model, 4 frames (what the test runs)
 
@@ -138,7 +138,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--configs", nargs="+", default=["sam2.1_tiny@512"], help="VARIANT[@IMAGE_SIZE] ...")
     ap.add_argument("--quick", action="store_true", help="debug model, 4 frames, 1 + 1 steps (tests)")
-    ap.add_argument("--frames", type=int, default=8)
+    ap.add_argument("--frames", type=int, default=4, help="frames per clip (8: full FT needs > 15 GB)")
     ap.add_argument("--objects", type=int, default=3)
     ap.add_argument("--steps", type=int, default=1, help="timed steps per mode")
     ap.add_argument("--warmup", type=int, default=1, help="untimed steps first (AdamW state is created there)")
