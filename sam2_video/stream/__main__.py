@@ -7,14 +7,25 @@
 Bad input: one error line, exit status 2. See docs/streaming.md.
 """
 
+from pathlib import Path
+
 from omegaconf import DictConfig, OmegaConf
 
 from sam2_video.cli import hydra_main
+from sam2_video.errors import ConfigError
 from sam2_video.stream.settings import StreamSettings
 
 
 def check(cfg: DictConfig) -> None:
-    StreamSettings.from_config(OmegaConf.to_container(cfg.stream, resolve=True))
+    """Refuse bad settings and missing input files before Hydra creates the run folder."""
+    s = StreamSettings.from_config(OmegaConf.to_container(cfg.stream, resolve=True))
+    wanted = {"stream.path": s.path if s.source != "data" else None, "stream.prompts_file": s.prompts_file
+              if s.seed == "prompts" else None, "stream.refiner_onnx": s.refiner_onnx,
+              "stream.refiner_checkpoint": s.refiner_checkpoint, "stream.difficult_frames": s.difficult_frames,
+              "stream.compare_to": s.compare_to}
+    for key, value in wanted.items():
+        if value and not Path(value).exists():
+            raise ConfigError(f"{key}={value}: no such file or folder")
 
 
 def main(cfg: DictConfig) -> None:

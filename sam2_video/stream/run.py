@@ -90,9 +90,12 @@ def stream_source(runner: StreamRunner, source, seeder, out_dir: str | Path, inf
     name = getattr(source, "name", "stream")
     try:
         outputs.begin(name)
-        for frame in tqdm(runner.frames(source, seeder), desc=name, unit="frame", disable=not s.progress):
-            timing.add(name, frame)
-            outputs.write(frame)
+        try:
+            for frame in tqdm(runner.frames(source, seeder), desc=name, unit="frame", disable=not s.progress):
+                timing.add(name, frame)
+                outputs.write(frame)
+        except KeyboardInterrupt:  # a live stream stopped by the user: keep what was streamed
+            logger.warning(f"{name}: stopped by the user after {timing.frames.get(name, 0)} frames; outputs kept")
         outputs.end()
         outputs.commit()
     except BaseException:

@@ -112,6 +112,7 @@ def test_onnx_refiner_wired_in_and_wrong_shapes_refused(debug_model, tmp_path):
     assert "wrong.onnx" in str(err.value) and "prior (1, 2, H, W)" in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("override,key", [("stream.memory_every=0", "stream.memory_every"),
                                           ("stream.ema_alpha=1.0", "stream.ema_alpha")])
 def test_cli_refuses_bad_values_with_one_line(tmp_path, override, key):
@@ -138,3 +139,26 @@ def test_project_refiner_exported_to_onnx_runs_in_the_loop(debug_model, tmp_path
     assert a.shape == (1, 2, *frames.shape[1:3]) and torch.allclose(a, b, atol=1e-3)
     summary = _run(debug_model, IteratorSource(list(frames), "v"), masks, tmp_path / "out", refiner=onnx_ref)
     assert summary["timing"]["stage_ms"]["refiner"] > 0
+
+
+@pytest.mark.slow
+def test_cli_streams_a_folder_from_a_prompts_file_and_refuses_a_missing_one(tmp_path):
+    frames, masks = shapes_video(5)
+    (tmp_path / "frames").mkdir()
+    for t, img in enumerate(frames):
+        Image.fromarray(img).save(tmp_path / "frames" / f"{t:05d}.jpg")
+    Image.fromarray(masks[0, 0].astype(np.uint8) * 255).save(tmp_path / "m1.png")
+    (tmp_path / "p.json").write_text(json.dumps({"frame": 0, "objects": {"1": {"mask": "m1.png"},
+                                                                          "2": {"box": [30, 30, 62, 62], "points": [[45, 48]]}}}))
+    base = [sys.executable, "-m", "sam2_video.stream", "sam2=debug", "stream.source=folder", "stream.seed=prompts",
+            f"stream.path={tmp_path / 'frames'}", "stream.progress=false"]
+    r = subprocess.run([*base, f"stream.prompts_file={tmp_path / 'p.json'}", f"output_dir={tmp_path / 'out'}"],
+                       cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = pd.read_csv(tmp_path / "out" / "frames.csv")
+    assert sorted(set(rows.object_id)) == [1, 2] and len(rows) == 10
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["run"]["task"] == "stream"
+    r = subprocess.run([*base, f"stream.prompts_file={tmp_path / 'nope.json'}", f"output_dir={tmp_path / 'o2'}"],
+                       cwd=REPO, capture_output=True, text=True, timeout=300)
+    errors = [ln for ln in r.stderr.splitlines() if "ERROR" in ln]
+    assert r.returncode == 2 and len(errors) == 1 and "nope.json" in errors[0] and not (tmp_path / "o2").exists()
