@@ -17,7 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--image-root", help="where frames are written as <video>/<order>.png (default: JSON folder)")
     p.add_argument("--year", type=int, choices=(2017, 2018), help="default: detected from the folder names")
     p.add_argument("--task", choices=("type", "parts", "binary", "scene"),
-                   help="2017: type (default) | parts | binary; 2018: scene (default) | type")
+                   help="2017: type (default) | parts | binary; 2018: type (default; data=endovis18) | "
+                        "scene (data=endovis18_scene)")
     p.add_argument("--crop", action="store_true", help="crop frames and masks (default box: rows 28..1052, cols 320..1600)")
     p.add_argument("--crop-box", type=int, nargs=4, metavar=("Y0", "Y1", "X0", "X1"), help="crop box (implies --crop)")
     p.add_argument("--split", help="validation split: fold0..fold3 (2017) or standard (2018: seq 2, 5, 9, 15)")

@@ -60,7 +60,8 @@ def convert_endovis(
 ) -> dict[str, dict[str, Any]]:
     """Convert an EndoVis 2017 or 2018 tree; returns {written json: summary}.
 
-    ``task``: 2017 ``type`` (default) / ``parts`` / ``binary``; 2018 ``scene`` (default) / ``type``.
+    ``task``: 2017 ``type`` (default) / ``parts`` / ``binary``; 2018 ``type`` (default, = ``data=endovis18``)
+    / ``scene`` (= ``data=endovis18_scene``).
     ``crop`` uses ``crop_box`` (y0, y1, x0, x1), default the 2017 box 28..1052 x 320..1600.
     ``split``: ``fold0``..``fold3`` (2017) or ``standard`` (2018); or ``val_videos`` (ids/numbers).
     """
@@ -75,7 +76,7 @@ def convert_endovis(
             raise ConfigError("--labels-json / --drop-background only apply to EndoVis 2018")
         videos, categories = endovis17.load_videos(input_dir, task)
     else:
-        task = task or "scene"
+        task = task or "type"  # what data=endovis18 reads; scene classes: data=endovis18_scene
         videos, categories = endovis18.load_videos(
             input_dir, task, Path(labels_json) if labels_json is not None else None,
             type_labels_dir, drop_background,

@@ -31,6 +31,7 @@ SCENE_CLASSES = (
     (9, "suction-instrument", (123, 15, 175)), (10, "small-intestine", (124, 155, 5)),
     (11, "ultrasound-probe", (12, 255, 141)),
 )
+SCENE_CLASSES_BY_ID = {cid: name for cid, name, _ in SCENE_CLASSES}
 # Instrument-type ids (the ``class<K>`` number in the per-instance file names).
 TYPE_CATEGORIES = {
     1: "bipolar_forceps", 2: "prograsp_forceps", 3: "large_needle_driver", 4: "monopolar_curved_scissors",
@@ -111,7 +112,8 @@ def _scene_video(video_dir: Path, colour_to_class: dict[int, int], keep: set[int
 
 def _type_video(video_dir: Path, type_dir: str) -> RawVideo:
     frames = left_frames(video_dir, "every seq_N needs its left_frames folder")
-    folder = require_dir(video_dir / type_dir, "add the instrument-type labels or fix --type-labels-dir")
+    folder = require_dir(video_dir / type_dir, "add the instrument-type labels or fix --type-labels-dir "
+                         "(scene labels only? convert with --task scene and train with data=endovis18_scene)")
     by_frame: dict[int, list[tuple[int, int, Path]]] = {}
     for path in list_images(folder, (".png",)):
         match = _INSTANCE_NAME.search(path.stem)
@@ -131,7 +133,7 @@ def _type_video(video_dir: Path, type_dir: str) -> RawVideo:
     return RawVideo(video_dir.name, raw, (str(last_number(video_dir.name)),))
 
 
-def load_videos(input_dir: Path, task: str = "scene", labels_json: Path | None = None,
+def load_videos(input_dir: Path, task: str = "type", labels_json: Path | None = None,
                 type_labels_dir: str = "instrument_labels",
                 drop_background: bool = False) -> tuple[list[RawVideo], dict[int, str]]:
     """All ``seq_N`` videos under ``input_dir`` and the categories of ``task`` (scene or type)."""

@@ -93,7 +93,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             from sam2_video.eval.evaluate import evaluate_model
 
             source = best or (str(last) if last.exists() else "final weights of this run (not saved)")
-            result["eval"] = evaluate_model(cfg, module.model, datamodule, out / "eval", checkpoint=source)
+            summary = evaluate_model(cfg, module.model, datamodule, out / "eval", checkpoint=source)
+            result["eval"] = summary.to_dict() if hasattr(summary, "to_dict") else summary
         write_json(out / "metrics.json", result)
         logger.info(f"Resolved config: {out / 'config.yaml'}")
         logger.info(f"Checkpoints:     {out / 'checkpoints'} (best: {best or 'none'})")

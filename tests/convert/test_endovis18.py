@@ -27,7 +27,7 @@ def expected18(raw, root, seqs=(1, 2, 3), drop_background=False):
 def test_scene_classes_from_labels_json(raw, tmp_path, drop_background):
     root = raw.endovis18(tmp_path / "raw")
     out = tmp_path / "ev18.json"
-    convert_endovis(root, out, tmp_path / "imgs", drop_background=drop_background)  # year detected
+    convert_endovis(root, out, tmp_path / "imgs", task="scene", drop_background=drop_background)  # year detected
     data = raw.load_json(out)
     raw.assert_matches(data, expected18(raw, root, drop_background=drop_background))
     want = {c: f"class-{c}" for c in raw.E18_COLOURS if not (drop_background and c == 0)}
@@ -37,7 +37,7 @@ def test_scene_classes_from_labels_json(raw, tmp_path, drop_background):
 def test_builtin_table_without_labels_json(raw, tmp_path):
     root = raw.endovis18(tmp_path / "raw", seqs=(4,), labels_json=False)
     out = tmp_path / "ev18.json"
-    convert_endovis(root, out, tmp_path / "imgs", year=2018)
+    convert_endovis(root, out, tmp_path / "imgs", year=2018, task="scene")
     data = raw.load_json(out)
     raw.assert_matches(data, expected18(raw, root, seqs=(4,)))
     names = {c["id"]: c["name"] for c in data["categories"]}
@@ -46,7 +46,7 @@ def test_builtin_table_without_labels_json(raw, tmp_path):
 
 def test_standard_split(raw, tmp_path):
     root = raw.endovis18(tmp_path / "raw", seqs=(1, 2, 5))
-    convert_endovis(root, tmp_path / "ev18.json", tmp_path / "imgs", split="standard")
+    convert_endovis(root, tmp_path / "ev18.json", tmp_path / "imgs", split="standard", task="scene")
     assert [v["id"] for v in raw.load_json(tmp_path / "ev18_val.json")["videos"]] == ["seq_2", "seq_5"]
     assert [v["id"] for v in raw.load_json(tmp_path / "ev18_train.json")["videos"]] == ["seq_1"]
 
@@ -77,7 +77,26 @@ def test_all_categories_flag(raw, tmp_path):
     root = raw.endovis18(tmp_path / "raw", seqs=(1,))
     rows = json.loads((root / "labels.json").read_text()) + [{"name": "unused", "color": [1, 2, 3], "classid": 9}]
     (root / "labels.json").write_text(json.dumps(rows))
-    convert_endovis(root, tmp_path / "a.json", tmp_path / "imgs", all_categories=True)
+    convert_endovis(root, tmp_path / "a.json", tmp_path / "imgs", all_categories=True, task="scene")
     assert 9 in {c["id"] for c in raw.load_json(tmp_path / "a.json")["categories"]}
-    convert_endovis(root, tmp_path / "b.json", tmp_path / "imgs")
+    convert_endovis(root, tmp_path / "b.json", tmp_path / "imgs", task="scene")
     assert 9 not in {c["id"] for c in raw.load_json(tmp_path / "b.json")["categories"]}
+
+
+def test_2018_default_task_is_what_data_endovis18_reads(raw, tmp_path):
+    """--year 2018 without --task gives instrument types (data=endovis18); scene needs --task scene."""
+    from sam2_video.config import compose_config
+    from sam2_video.data.sources import check_category_names
+    from sam2_video.data.coco_clips import load_coco_index
+    from sam2_video.errors import DatasetError
+
+    root = raw.endovis18(tmp_path / "raw", seqs=(1,), labels_json=False)  # the release's class table
+    with pytest.raises(DatasetError, match="--task scene"):  # scene-only download: the error says what to do
+        convert_endovis(root, tmp_path / "t.json", tmp_path / "imgs", year=2018)
+    convert_endovis(root, tmp_path / "scene.json", tmp_path / "simgs", year=2018, task="scene")
+    scene = compose_config(["data=endovis18_scene", "output_dir=/x"]).data.category_names
+    index = load_coco_index(tmp_path / "scene.json", tmp_path / "simgs", check_files=False)
+    names = {k: v for k, v in endovis18.SCENE_CLASSES_BY_ID.items()}
+    check_category_names(index, {int(k): v for k, v in scene.items()})  # the scene config matches the converter
+    types = compose_config(["data=endovis18", "output_dir=/x"]).data.category_names
+    assert {int(k): v.lower() for k, v in types.items()} == endovis18.TYPE_CATEGORIES and names[11] == "ultrasound-probe"

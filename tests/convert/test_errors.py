@@ -80,7 +80,7 @@ def test_unknown_colour_endovis18(raw, tmp_path, script, errors):
     rgb = np.asarray(Image.open(bad).convert("RGB")).copy()
     rgb[0, 0] = (9, 9, 9)
     raw.save(bad, rgb)
-    msg = _run(script, "convert_endovis_to_coco", ["--input-dir", str(root)], tmp_path, errors)
+    msg = _run(script, "convert_endovis_to_coco", ["--input-dir", str(root), "--task", "scene"], tmp_path, errors)
     assert str(bad) in msg and "(9, 9, 9)" in msg and "labels.json" in msg
 
 

@@ -41,7 +41,7 @@ def test_endovis17_split_loads(raw, tmp_path):
 
 def test_endovis18_cholecseg8k_davis_polyp_load(raw, tmp_path):
     e18 = raw.endovis18(tmp_path / "e18", seqs=(1,))
-    convert_endovis(e18, tmp_path / "o" / "e18.json")  # image root defaults to the JSON folder
+    convert_endovis(e18, tmp_path / "o" / "e18.json", task="scene")  # image root defaults to the JSON folder
     index = _check(raw, tmp_path / "o" / "e18.json", None)
     assert 0 in index.video("seq_1").categories  # background-tissue is track 0
     convert_cholecseg8k(raw.cholecseg8k(tmp_path / "chol"), tmp_path / "chol.json", tmp_path / "ci")
