@@ -16,6 +16,7 @@ from sam2_video.cli import setup_console
 from sam2_video.config import compose
 from sam2_video.errors import UserError
 from sam2_video.eval.threshold import grid_search, parse_thresholds
+from sam2_video.model.meta_config import apply_meta_config
 from sam2_video.model.stored_config import adopt_stored_settings
 from sam2_video.validation import validate_eval
 
@@ -33,6 +34,7 @@ def main(argv=None) -> int:
     setup_console()
     try:
         cfg = compose(args.config_path, [*args.overrides, f"output_dir={args.output_dir}"])
+        apply_meta_config(cfg)
         validate_eval(cfg)
         adopt_stored_settings(cfg)
         remove_stale_temps(args.output_dir)

@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from sam2_video.atomic import remove_stale_temps, write_json, write_text
 from sam2_video.config import build
 from sam2_video.model.checkpoint import load_into, save_official
+from sam2_video.model.meta_config import apply_meta_config
 from sam2_video.model.stored_config import adopt_stored_settings
 from sam2_video.training.module import build_module
 from sam2_video.training.run_setup import (build_callbacks, build_loggers, build_trainer, resolve_ckpt_path,
@@ -40,6 +41,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     is checked or built before the run folder gets its first file: a refused run writes nothing.
     """
     file_log = setup_logging(cfg.log_level)
+    apply_meta_config(cfg)  # model.config_path=<Meta's YAML>: that network
     validate_train(cfg)
     out = Path(cfg.output_dir)
     adopt_stored_settings(cfg)  # model.checkpoint_path=<our .ckpt>: the settings it was trained with
