@@ -93,9 +93,14 @@ def check_no_leak(records: Iterable[IndexRecord], source: str = INDEX_FILE) -> N
             )
 
 
-def check_unique_keys(records: Sequence[IndexRecord], source: str) -> None:
+def check_keys(records: Sequence[IndexRecord], source: str) -> None:
+    """Keys become paths under the work dir: relative, no '..' / empty parts, unique."""
     keys: dict[str, str] = {}
     for r in records:
+        parts = r.key.split("/")
+        if r.key.startswith("/") or "\\" in r.key or any(p in ("", ".", "..") for p in parts):
+            raise DatasetError(f"{source}: {r.image_path} gives the unsafe key {r.key!r} (video id {r.video_id!r}); "
+                               "rename the video / file")
         if r.key in keys:
             raise DatasetError(f"{source}: {r.image_path} and {keys[r.key]} map to the same key {r.key!r}; rename one")
         keys[r.key] = r.image_path
@@ -104,7 +109,7 @@ def check_unique_keys(records: Sequence[IndexRecord], source: str) -> None:
 def write_index(work_dir: Path, records: Sequence[IndexRecord], meta: IndexMeta) -> Path:
     """Atomically write ``dataset.jsonl`` (rows sorted by key) and ``dataset_meta.json``."""
     check_no_leak(records)
-    check_unique_keys(records, str(work_dir / INDEX_FILE))
+    check_keys(records, str(work_dir / INDEX_FILE))
     rows = sorted(records, key=lambda r: r.key)
     write_json(work_dir / META_FILE, {"num_classes": meta.num_classes, "source": meta.source,
                                       "class_names": {str(k): v for k, v in sorted(meta.class_names.items())}})
@@ -129,5 +134,6 @@ def read_index(work_dir: Path) -> tuple[list[IndexRecord], IndexMeta]:
             records.append(IndexRecord(**row))
         except (ValueError, KeyError, TypeError) as exc:
             raise DatasetError(f"{path}:{i}: malformed row ({exc}); rebuild the index") from None
+    check_keys(records, str(path))
     check_no_leak(records, str(path))
     return records, meta

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from sam2_video.atomic import atomic_path
 from sam2_video.data.datamodule import ClipDataModule
 from sam2_video.errors import ConfigError, DatasetError
-from sam2_video.refiner.index import IndexMeta, IndexRecord, read_class_map, read_image
+from sam2_video.refiner.index import IndexMeta, IndexRecord, check_keys, read_class_map, read_image
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -54,10 +54,11 @@ def records_from_datamodule(dm: ClipDataModule, splits: Sequence[str], work_dir:
                     labels[mask] = class_of[video.categories[tid]]
                 key = f"{video.video_id}/{Path(fr.image_path).stem}"
                 mask_path = work_dir / "masks" / f"{key}.png"
-                write_png(mask_path, labels)
                 present = tuple(int(c) for c in np.unique(labels) if c != 0)
-                records.append(IndexRecord(key, str(fr.image_path), str(mask_path), video.video_id, int(fr.order),
-                                           present, split))
+                rec = IndexRecord(key, str(fr.image_path), str(mask_path), video.video_id, int(fr.order), present, split)
+                check_keys([rec], vi.source)  # before writing under work_dir
+                write_png(mask_path, labels)
+                records.append(rec)
     meta = IndexMeta(len(class_of), {class_of[c]: n for c, n in names.items()}, f"data ({dm.format}: {dm.root})")
     return records, meta
 

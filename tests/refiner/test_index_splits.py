@@ -78,3 +78,12 @@ def test_index_from_datamodule_keeps_video_splits(make_cfg, tmp_path):
     assert tuple(int(c) for c in np.unique(labels) if c) == row.classes_present
     fields = set(json.loads((tmp_path / "w" / INDEX_FILE).read_text().splitlines()[0]))
     assert {"image_path", "mask_path", "video_id", "frame_id", "classes_present"} <= fields
+
+
+def test_hostile_video_ids_cannot_escape_the_work_dir(pair_folder, tmp_path):
+    records, meta = records_from_folder(*pair_folder)
+    evil = records[0].__class__(**{**records[0].__dict__, "key": "../../outside/x", "video_id": "..", "split": "train"})
+    rest = [r.__class__(**{**r.__dict__, "split": "train"}) for r in records[1:]]
+    with pytest.raises(DatasetError, match="unsafe key"):
+        write_index(tmp_path / "w", [evil, *rest], meta)
+    assert not (tmp_path / "w" / INDEX_FILE).exists()
