@@ -2,9 +2,10 @@
 
 PyAV (FFmpeg) encodes H.264 (``libx264``, yuv420p: plays in browsers, VS Code, QuickTime, VLC).
 Frames are drawn by ``sam2_video.data.visualize`` (the same colours by object id as every other
-picture). The file is written to a hidden temporary sibling and renamed over the target only by
-:meth:`OverlayVideoWriter.close` after the last frame; :meth:`abort` (or an exception inside a
-``with`` block) removes it, so a failed run never leaves a truncated video behind.
+picture). The file is written through ``sam2_video.atomic.atomic_path`` (a hidden ``.tmp`` sibling)
+and renamed over the target only by :meth:`OverlayVideoWriter.close` after the last frame;
+:meth:`abort` (or an exception inside a ``with`` block) removes it, so a failed run never leaves a
+truncated video behind.
 
     with OverlayVideoWriter("out/videos/v1.mp4", fps=10) as video:
         for image, masks in frames:                 # (H, W, 3) uint8 RGB, (O, H, W) bool
@@ -13,6 +14,7 @@ picture). The file is written to a hidden temporary sibling and renamed over the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import Optional, Sequence
 import av
 import numpy as np
 
-from sam2_video.atomic import _default_mode
+from sam2_video.atomic import atomic_path
 from sam2_video.data.visualize import draw_labels, draw_objects
 
 CODEC = "libx264"
@@ -40,8 +42,8 @@ class OverlayVideoWriter:
         if fps <= 0:
             raise ValueError(f"fps={fps}: must be positive")
         self.target = Path(target)
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.target.with_name(f".{self.target.stem}.partial.mp4")
+        self._staging = contextlib.ExitStack()  # holds the atomic_path context until close / abort
+        self.tmp = self._staging.enter_context(atomic_path(self.target))
         self.fps, self.crf, self.show_ids = fps, int(crf), show_ids
         self.num_frames = 0
         self._container: Optional[av.container.OutputContainer] = None
@@ -82,12 +84,12 @@ class OverlayVideoWriter:
     def close(self) -> Path:
         """Flush the encoder and move the finished video to ``target``; returns ``target``."""
         if self._container is None:
+            self.abort()
             raise ValueError(f"{self.target}: no frames were written")
         self._container.mux(self._stream.encode(None))
         self._container.close()
         self._container = None
-        os.chmod(self.tmp, _default_mode())
-        os.replace(self.tmp, self.target)
+        self._staging.close()  # renames the temporary file over the target
         return self.target
 
     def abort(self) -> None:
@@ -98,7 +100,7 @@ class OverlayVideoWriter:
             except Exception:  # noqa: BLE001 - the file is deleted anyway
                 pass
             self._container = None
-        self.tmp.unlink(missing_ok=True)
+        self._staging.__exit__(RuntimeError, RuntimeError("aborted"), None)  # removes the temporary file
 
     def __enter__(self) -> "OverlayVideoWriter":
         return self
