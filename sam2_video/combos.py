@@ -216,3 +216,77 @@ def generate(
         f"{len(report.skipped)} kept (different; --force overwrites)"
     )
     return report
+
+
+# ------------------------------------------------------------------ batch evaluation of combos
+def combo_task_name(path: Path) -> str:
+    """The ``task_name`` a combo YAML sets (train.py writes it into its run's config.yaml)."""
+    from omegaconf import OmegaConf
+
+    try:
+        name = OmegaConf.load(path).get("task_name")
+    except Exception:  # noqa: BLE001 - unreadable YAML: the evaluation reports it
+        name = None
+    return str(name) if name else path.stem
+
+
+def same_content_key(path: Path) -> str:
+    """A key equal for YAML files with the same content (comments and key order ignored)."""
+    import json
+
+    from omegaconf import OmegaConf
+
+    try:
+        return json.dumps(OmegaConf.to_container(OmegaConf.load(path)), sort_keys=True)
+    except Exception:  # noqa: BLE001
+        return str(path)
+
+
+def trained_runs(runs_dir: str | Path) -> dict[str, Path]:
+    """``task_name -> checkpoint`` of every finished train.py run under ``runs_dir`` (a multirun
+    folder or any folder of runs): ``checkpoints/best.ckpt``, else ``last.ckpt``; the newest run wins."""
+    from omegaconf import OmegaConf
+
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise ConfigError(f"--runs {runs_dir}: no such folder; pass the folder of your train.py runs, e.g. outputs/multirun/<date>/<time>")
+    found: dict[str, tuple[float, Path]] = {}
+    for cfg_file in sorted(runs_dir.rglob("config.yaml")):
+        if ".hydra" in cfg_file.parts:
+            continue
+        ckpts = [cfg_file.parent / "checkpoints" / n for n in ("best.ckpt", "last.ckpt")]
+        ckpt = next((c for c in ckpts if c.is_file()), None)
+        if ckpt is None:
+            continue
+        try:
+            task = OmegaConf.load(cfg_file).get("task_name")
+        except Exception:  # noqa: BLE001 - not one of our run configs
+            continue
+        if task and (task not in found or ckpt.stat().st_mtime > found[task][0]):
+            found[str(task)] = (ckpt.stat().st_mtime, ckpt)
+    return {task: ckpt for task, (_, ckpt) in found.items()}
+
+
+def plan_batch(jobs: list, runs_dir: str | Path | None = None) -> tuple[list, list]:
+    """(jobs to run, jobs left out) for ``multi_baseline_eval.py``: a combo found twice (e.g. also
+    under configs/combo/generated/) runs once; with ``runs_dir`` each combo gets its own trained
+    checkpoint (``model.checkpoint_path=...``) and combos without a trained run are left out."""
+    seen: dict[str, str] = {}
+    todo, left = [], []
+    runs = trained_runs(runs_dir) if runs_dir is not None else None
+    for job in jobs:
+        path = job.config_dir / f"{job.name}.yaml"
+        key = same_content_key(path)
+        if key in seen:
+            logger.info(f"{job.name}: same config as {seen[key]}, evaluated once")
+            continue
+        seen[key] = job.name
+        if runs is not None:
+            ckpt = runs.get(combo_task_name(path))
+            if ckpt is None:
+                job.status, job.error = "no_run", f"no trained run with task_name={combo_task_name(path)} under {runs_dir}"
+                left.append(job)
+                continue
+            job.overrides = [*job.overrides, f"model.checkpoint_path={ckpt}"]
+        todo.append(job)
+    return todo, left

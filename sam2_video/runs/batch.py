@@ -42,6 +42,7 @@ class BatchJob:
     seconds: float = 0.0
     error: str = ""
     metrics: dict = field(default_factory=dict)
+    overrides: list = field(default_factory=list)  # this job's own overrides (e.g. its trained checkpoint)
 
 
 def config_root(path: Path) -> Path:
@@ -91,7 +92,7 @@ def run_job(job: BatchJob, extra: Sequence[str], env: dict, timeout: Optional[fl
     job.output_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(REPO / "baseline_eval.py"), "--config-dir", str(job.config_dir),
            "--config-name", job.name, f"output_dir={job.output_dir.resolve()}",
-           f"hydra.run.dir={job.output_dir.resolve()}", *extra]
+           f"hydra.run.dir={job.output_dir.resolve()}", *extra, *job.overrides]
     log = job.output_dir / "eval.log"
     t0 = time.perf_counter()
     with open(log, "w", encoding="utf-8") as fh:
