@@ -167,7 +167,7 @@ def render_clip(item: ClipItem, alpha: float = 0.45) -> np.ndarray:
     frame its box (rectangle), positive points (filled) and negative points (crosses)."""
     frames = denormalize_frames(item.frames)  # (T, S, S, 3)
     masks = item.masks.numpy()  # (T, N, S, S)
-    ids = list(range(1, masks.shape[1] + 1))  # slot i draws as object id i + 1
+    ids = [int(i) for i in item.object_ids]  # track ids: the colours of the eval overlays and val pictures
     out = []
     for t, img in enumerate(frames):
         canvas = draw_objects(img, masks[t], ids, alpha=alpha)
@@ -176,7 +176,7 @@ def render_clip(item: ClipItem, alpha: float = 0.45) -> np.ndarray:
                 continue
             x0, y0, x1, y1 = (int(round(v)) for v in item.boxes[i].tolist())
             if x1 > x0:
-                cv2.rectangle(canvas, (x0, y0), (x1, y1), object_color(i + 1), 1)
+                cv2.rectangle(canvas, (x0, y0), (x1, y1), object_color(ids[i]), 1)
             for (x, y), lab in zip(item.point_coords[i].tolist(), item.point_labels[i].tolist()):
                 p = (int(round(x)), int(round(y)))
                 if lab == 1:
