@@ -80,7 +80,7 @@ class TrainPrompting:
             raise _bad("train.num_init_cond_frames", self.num_init_cond_frames, "use >= 1")
         if int(self.num_frames_to_correct) < int(self.num_init_cond_frames):
             raise _bad("train.num_frames_to_correct", self.num_frames_to_correct,
-                       f"must be >= train.num_init_cond_frames ({self.num_init_cond_frames}), as SAM2Train requires")
+                       f"must be >= prompt.train.num_init_cond_frames ({self.num_init_cond_frames}), as SAM2Train requires")
         if int(self.num_correction_pt_per_frame) < 0:
             raise _bad("train.num_correction_pt_per_frame", self.num_correction_pt_per_frame, "use >= 0")
         if not 0.0 <= float(self.prob_to_sample_from_gt) <= 1.0:
