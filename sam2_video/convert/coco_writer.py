@@ -9,25 +9,10 @@ from typing import Any
 
 import numpy as np
 from loguru import logger
-from pycocotools import mask as mask_util
 
 from sam2_video.atomic import write_json
+from sam2_video.data.mask_io import encode_rle as encode_mask, rle_area_bbox  # noqa: F401  (re-exported)
 from sam2_video.errors import DatasetError
-
-
-def encode_mask(mask: np.ndarray) -> dict[str, Any]:
-    """Compressed RLE of an (H, W) boolean mask, JSON-ready (``counts`` as str)."""
-    rle = mask_util.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
-
-
-def rle_area_bbox(rle: Mapping[str, Any]) -> tuple[int, list[int]]:
-    """(area, [x, y, w, h]) of a compressed RLE whose counts may be str or bytes."""
-    counts = rle["counts"]
-    rle_b = {"size": list(rle["size"]), "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
-    area = int(mask_util.area(rle_b))
-    bbox = [int(round(float(v))) for v in mask_util.toBbox(rle_b)]
-    return area, bbox
 
 
 def mask_fields(mask: np.ndarray) -> dict[str, Any]:

@@ -8,15 +8,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from sam2_video.data.folders import natural_key  # noqa: F401  (one natural sort, re-exported)
 from sam2_video.errors import DatasetError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(name: str) -> tuple:
-    """Sort key that orders ``seq_2`` before ``seq_10``."""
-    return tuple(int(p) if p.isdigit() else p for p in _DIGITS.split(name))
 
 
 def last_number(stem: str) -> int | None:

@@ -14,6 +14,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from sam2_video.data.mask_io import apply_packed
 from sam2_video.data.resize import PAD_RGB
 
 
@@ -120,12 +121,6 @@ def warp_clip(frames: np.ndarray, masks: np.ndarray, m: np.ndarray) -> tuple[np.
         out_f[i] = cv2.warpAffine(
             frames[i], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=PAD_RGB
         )
-        for k in range(0, n, 8):
-            chunk = masks[i, k : k + 8]
-            bits = np.zeros((h, w), dtype=np.uint8)
-            for j, mk in enumerate(chunk):
-                bits |= mk.astype(np.uint8) << j
-            warped = cv2.warpAffine(bits, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-            for j in range(len(chunk)):
-                out_m[i, k + j] = (warped >> j) & 1
+        out_m[i] = apply_packed(masks[i].astype(bool), lambda bits: cv2.warpAffine(
+            bits, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0))
     return out_f, out_m

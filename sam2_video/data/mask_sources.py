@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Union
 
-import cv2
 import numpy as np
-from PIL import Image
-from pycocotools import mask as mask_utils
 
+from sam2_video.data.mask_io import decode_rle, read_label_png, read_luma
 from sam2_video.errors import DatasetError
 
 
@@ -46,28 +44,6 @@ class BinaryImageMask:
 MaskSource = Union[RleMask, PaletteMask, BinaryImageMask]
 
 
-def read_palette_png(path: Path) -> np.ndarray:
-    """Read a palettised / grey PNG as its raw indices, (H, W) uint8."""
-    try:
-        with Image.open(path) as im:
-            if im.mode not in ("P", "L"):
-                raise DatasetError(
-                    f"{path}: annotation PNG has mode {im.mode}, expected a palettised (P) or grey (L) "
-                    "PNG whose values are object ids; convert it with PIL `.convert('P')` or re-export"
-                )
-            return np.asarray(im, dtype=np.uint8)
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: annotation file not found; restore it or drop the frame") from None
-
-
-def read_grey(path: Path) -> np.ndarray:
-    """Read an image file as (H, W) uint8 grey with OpenCV."""
-    arr = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if arr is None:
-        raise DatasetError(f"{path}: cannot read mask image (missing or corrupt); restore the file")
-    return arr
-
-
 def decode_sources(sources: Mapping[int, MaskSource], hw: tuple[int, int]) -> dict[int, np.ndarray]:
     """Decode ``track id -> source`` into ``track id -> (H, W) bool``; a file shared by several
     objects is read once. Raises DatasetError when a decoded mask is not ``hw``."""
@@ -75,16 +51,16 @@ def decode_sources(sources: Mapping[int, MaskSource], hw: tuple[int, int]) -> di
     out: dict[int, np.ndarray] = {}
     for tid, src in sources.items():
         if isinstance(src, RleMask):
-            m = mask_utils.decode(dict(src.rle)).astype(bool)
+            m = decode_rle(src.rle)
             where = f"RLE of track {tid}"
         elif isinstance(src, PaletteMask):
             if src.path not in files:
-                files[src.path] = read_palette_png(src.path)
+                files[src.path] = read_label_png(src.path)
             m = files[src.path] == src.value
             where = str(src.path)
         elif isinstance(src, BinaryImageMask):
             if src.path not in files:
-                files[src.path] = read_grey(src.path)
+                files[src.path] = read_luma(src.path)
             m = files[src.path] >= src.threshold
             where = str(src.path)
         else:  # pragma: no cover - programming error

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from sam2_video.data.mask_io import apply_packed
+
 ResizeMode = Literal["letterbox", "square"]
 RESIZE_MODES = ("letterbox", "square")
 PAD_RGB = (124, 116, 104)  # ImageNet mean * 255: zero after SAM2 normalisation
@@ -66,16 +68,9 @@ def resize_image(img: np.ndarray, geo: ResizeGeometry) -> np.ndarray:
 
 def resize_masks(masks: np.ndarray, geo: ResizeGeometry) -> np.ndarray:
     """(N, H, W) bool -> (N, S, S) bool with centre-aligned nearest neighbour."""
-    n = masks.shape[0]
-    out = np.zeros((n, geo.size, geo.size), dtype=bool)
-    for i in range(0, n, 8):  # pack up to 8 masks into the bits of one uint8 image: one resize per 8 objects
-        chunk = masks[i : i + 8]
-        bits = np.zeros(chunk.shape[1:], dtype=np.uint8)
-        for j, m in enumerate(chunk):
-            bits |= m.astype(np.uint8) << j
-        small = cv2.resize(bits, (geo.new_w, geo.new_h), interpolation=cv2.INTER_NEAREST_EXACT)
-        for j in range(len(chunk)):
-            out[i + j, : geo.new_h, : geo.new_w] = (small >> j) & 1
+    out = np.zeros((masks.shape[0], geo.size, geo.size), dtype=bool)
+    out[:, : geo.new_h, : geo.new_w] = apply_packed(  # one resize per 8 objects
+        masks, lambda bits: cv2.resize(bits, (geo.new_w, geo.new_h), interpolation=cv2.INTER_NEAREST_EXACT))
     return out
 
 

@@ -36,16 +36,17 @@ def evaluate(cfg: DictConfig) -> EvalSummary:
 
 
 def evaluate_model(cfg: DictConfig, model: torch.nn.Module, datamodule: Any, output_dir: str | Path,
-                   checkpoint: str | None = None) -> EvalSummary:
+                   checkpoint: str | None = None) -> dict:
     """Evaluate an in-memory ``model`` (e.g. the best weights after training) on ``datamodule``'s
-    ``eval.split`` videos, on the model's current device. ``checkpoint``: where the weights came
-    from, for the report (default ``model.checkpoint_path``)."""
+    ``eval.split`` videos, on the model's current device; returns the summary as a plain dict (what
+    training embeds in metrics.json). ``checkpoint``: where the weights came from, for the report
+    (default ``model.checkpoint_path``)."""
     settings = settings_of(cfg)
     info = run_info_of(cfg)
     if checkpoint is not None:
         info["checkpoint"] = checkpoint
     return evaluate_index(model, datamodule.video_index(settings.split), settings, output_dir, info,
-                          resize_mode=resize_mode_of(cfg))
+                          resize_mode=resize_mode_of(cfg)).to_dict()
 
 
 def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettings, output_dir: str | Path,

@@ -15,18 +15,16 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-from PIL import Image
-from pycocotools import mask as mask_utils
 
 from sam2_video.atomic import atomic_path, write_text
 from sam2_video.safe_paths import confined
-from sam2_video.data.davis import davis_palette
-
-_PALETTE = davis_palette()
+from sam2_video.data.mask_io import encode_rle, write_label_png
 
 
 def jsonable(obj: Any) -> Any:
     """numpy scalars / arrays -> Python; NaN / inf -> None (strict JSON)."""
+    if hasattr(obj, "to_dict"):  # EvalSummary and other typed results
+        return jsonable(obj.to_dict())
     if isinstance(obj, Mapping):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -105,9 +103,8 @@ class CocoResultsStream(_Staged):
         """Add one (H, W) bool mask (empty masks are skipped)."""
         if not mask.any():
             return
-        rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
         entry = {"image_id": jsonable(image_id), "category_id": int(category_id), "score": float(score),
-                 "segmentation": {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")},
+                 "segmentation": encode_rle(mask),
                  **jsonable(dict(extra))}
         self._fh.write(("," if self._n else "") + "\n" + json.dumps(entry, sort_keys=True))
         self._n += 1
@@ -133,9 +130,7 @@ class MaskDir(_Staged):
         """Write a (H, W) uint8 label map (0 background, values = object ids of the video)."""
         path = confined(self.tmp, video_id, f"{frame_name}.png", key=f"video_id / frame of {video_id!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        im = Image.fromarray(labels, mode="P")
-        im.putpalette(_PALETTE)
-        im.save(path, optimize=False, compress_level=1)
+        write_label_png(path, labels)
 
     def write_json(self, video_id: str, name: str, obj: Any) -> None:
         path = confined(self.tmp, video_id, name, key="video_id")

@@ -79,7 +79,7 @@ def test_polyp(raw, tmp_path):
     for seq in ("case1", "case2"):
         for t in (1, 2, 3):
             luma = np.asarray(Image.open(root / "train" / "masks" / seq / f"{seq}_{t}.jpg").convert("L"))
-            exp[(seq, t)] = {1: (1, luma >= 128)}
+            exp[(seq, t - 1)] = {1: (1, luma >= 128)}  # order = position in the natural sort (data.folders)
     raw.assert_matches(data, exp)
     assert [v["id"] for v in data["videos"]] == ["case1", "case2"]  # 'unlisted' is not in train_list.txt
     assert data["categories"] == [{"id": 1, "name": "polyp"}]

@@ -42,10 +42,10 @@ def test_davis_errors(synthetic_dir, tmp_path):
         load_davis_index(root, ["nope"])
     png = root / "Annotations" / "synth_000" / "00003.png"
     Image.open(png).convert("RGB").save(png)
-    with pytest.raises(DatasetError, match=r"00003.png: annotation PNG has mode RGB.*palettised"):
+    with pytest.raises(DatasetError, match=r"00003.png: annotation has mode RGB.*palettised"):
         load_davis_index(root, ["synth_000"])
     png.unlink()
-    with pytest.raises(DatasetError, match=r"00003.jpg has no annotation .*00003.png"):
+    with pytest.raises(DatasetError, match=r"00003.jpg has no label .*00003.png"):
         load_davis_index(root, ["synth_000"])
 
 
@@ -87,5 +87,5 @@ def test_polyp_missing_mask(synthetic_dir, tmp_path):
     split = tmp_path / "train"
     names = _write_polyp(synthetic_dir, split, ".png")
     (split / "masks" / names[0] / "frame4.png").unlink()
-    with pytest.raises(DatasetError, match=r"frame4.jpg has no mask"):
+    with pytest.raises(DatasetError, match=r"frame4.jpg has no label"):
         load_polyp_index(split)
