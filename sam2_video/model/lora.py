@@ -103,9 +103,11 @@ def merged_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 
     The model itself is not modified. Without LoRA this is the plain state dict (detached CPU copies).
     """
-    from peft.tuners.lora import LoraLayer
-
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if not is_adapter(k)}
+    if not has_lora(model):
+        return state
+    from peft.tuners.lora import LoraLayer  # imported only for LoRA models (peft takes seconds to import)
+
     for prefix, module in model.named_modules():
         if not isinstance(module, LoraLayer) or ADAPTER not in module.lora_A:
             continue
