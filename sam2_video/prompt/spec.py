@@ -80,7 +80,8 @@ class TrainPrompting:
             raise _bad("train.num_init_cond_frames", self.num_init_cond_frames, "use >= 1")
         if int(self.num_frames_to_correct) < int(self.num_init_cond_frames):
             raise _bad("train.num_frames_to_correct", self.num_frames_to_correct,
-                       f"must be >= prompt.train.num_init_cond_frames ({self.num_init_cond_frames}), as SAM2Train requires")
+                       f"must be >= prompt.train.num_init_cond_frames ({self.num_init_cond_frames}), "
+                       "as SAM2Train requires")
         if int(self.num_correction_pt_per_frame) < 0:
             raise _bad("train.num_correction_pt_per_frame", self.num_correction_pt_per_frame, "use >= 0")
         if not 0.0 <= float(self.prob_to_sample_from_gt) <= 1.0:
@@ -129,7 +130,8 @@ class PromptSpec:
                 raise _bad(key, getattr(self, key), "use an integer >= 0")
         uses_points = self.kind == "point" or self.train.mix.get("point", 0.0) > 0
         if uses_points and int(self.num_pos_points) + int(bool(self.include_center)) == 0:
-            raise _bad("num_pos_points", self.num_pos_points, "point prompts need num_pos_points >= 1 or include_center=true")
+            raise _bad("num_pos_points", self.num_pos_points,
+                       "point prompts need num_pos_points >= 1 or include_center=true")
         if not 0.0 <= float(self.box_jitter) <= 1.0:
             raise _bad("box_jitter", self.box_jitter, "use a fraction of the box side in [0, 1] (0 = tight box)")
         if float(self.box_jitter_max_px) < 0:
