@@ -4,7 +4,8 @@
 
 A run is a folder holding ``metrics.json`` (written by ``train(cfg)``), ``summary.json`` (an
 evaluation-only run of ``baseline_eval.py``: its ``overall`` numbers become the ``eval/*`` columns,
-the same names as a training run's evaluation, and ``run_type`` says ``eval``),
+the same names as a training run's evaluation, and ``run_type`` says ``eval``, or the summary's
+``run.task``, e.g. ``stream``),
 ``.hydra/overrides.yaml`` or ``config.yaml``; a run without (readable) metrics is listed with its
 status, never dropped. Besides the tables, one bar chart per metric column (runs sorted, one colour
 per dataset) goes to ``<out>_plots/`` (``sam2_video.results_plots``; ``--no-plots`` skips them).
@@ -127,6 +128,9 @@ def read_run(path: Path) -> Run:
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         run.metrics = flatten_metrics({"eval": data} if eval_only else data)
+        task = _select(data, "run.task") if eval_only else None
+        if isinstance(task, str) and task:
+            run.settings["run_type"] = task  # e.g. "stream" (python -m sam2_video.stream)
     except (OSError, ValueError) as exc:
         logger.warning(f"{metrics_path}: unreadable ({exc}); run listed as 'bad metrics'")
         run.status = "bad metrics"

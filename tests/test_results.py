@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from sam2_video.errors import ConfigError
-from sam2_video.results import build_table, collect_runs, flatten_metrics, main, parse_overrides
+from sam2_video.results import build_table, collect_runs, flatten_metrics, main, parse_overrides, read_run
 
 
 def _run(root: Path, name: str, overrides: list[str] | None = None, metrics: dict | str | None = None,
@@ -124,6 +124,10 @@ def test_evaluation_only_runs_are_collected_next_to_training_runs(outputs):
     assert "multirun/d/t/0/eval" not in runs
     ev = runs["evals/zero_shot"]
     assert ev.status == "ok" and ev.settings["run_type"] == "eval" and ev.dataset == "cholecseg8k"
+    stream = _eval_run(outputs, "streams/s1", 0.3, "endovis17")
+    summary = json.loads((stream / "summary.json").read_text())
+    (stream / "summary.json").write_text(json.dumps({**summary, "run": {"task": "stream"}}))
+    assert read_run(stream).settings["run_type"] == "stream"
     assert ev.metrics == {"eval/JF": 0.65, "eval/J": 0.64, "eval/num_objects": 4}
     assert runs["multirun/d/t/1"].dataset == "endovis18" and runs["combo"].dataset == "endovis18"
     assert runs["plain"].dataset == "unknown"
