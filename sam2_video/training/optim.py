@@ -9,6 +9,8 @@ from typing import Iterable, Mapping
 import torch
 from torch import nn
 
+from sam2_video.errors import ConfigError
+
 NO_DECAY_NORM_TYPES = (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm2d, nn.Embedding)
 
 
@@ -58,7 +60,7 @@ class LRSchedule:
 
     def __post_init__(self) -> None:
         if self.name not in ("cosine", "step", "constant"):
-            raise ValueError(f"optim.scheduler.name={self.name!r}: use cosine, step or constant")
+            raise ConfigError(f"optim.scheduler.name={self.name!r}: use cosine, step or constant")
 
     def factor(self, step: int, total_steps: int) -> float:
         """LR multiplier at optimiser step ``step`` of ``total_steps``."""
