@@ -74,7 +74,10 @@ class ValidationPictures(L.Callback):
         if loader is None:
             return
         dataset = loader.dataset
-        batch = collate_clips([dataset[i] for i in pick_indices(len(dataset), self.count)]).to(pl_module.device)
+        indices = pick_indices(len(dataset), self.count)
+        if not indices:
+            return
+        batch = collate_clips([dataset[i] for i in indices]).to(pl_module.device)
         with torch.no_grad():
             pred = pl_module.binarize(pl_module(batch, prompt_kind=pl_module.val_prompt_kind)).cpu().numpy()
         strips = render_batch(batch, pred, self.tile)
