@@ -8,6 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/pip --disable-pip-version-check -q
+# Threads per process for demo / test: 2 (this 2-core machine, one job alone). On a SHARED or busy
+# machine use 1 (`OMP_NUM_THREADS=1 make test`): OpenMP threads waiting on a busy core made one
+# benchmark 10x slower (docs/benchmarks.md). `make bench` always measures with 1 thread per process.
 export OMP_NUM_THREADS ?= 2
 
 .PHONY: setup demo test test-slow bench clean
@@ -38,7 +41,7 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	OMP_NUM_THREADS=1 $(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) outputs datasets
