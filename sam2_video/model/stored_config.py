@@ -23,7 +23,8 @@ from sam2_video.model.checkpoint import load_file
 
 MODEL_CONFIG_KEY = "sam2_video_model_config"
 NOT_STORED = frozenset({"checkpoint_path", "strict_checkpoint", "trainable_modules", "feature_cache",
-                        "compile_image_encoder", "train_prompting", "config_path", "seed"})
+                        "compile_image_encoder", "train_prompting", "config_path", "seed",
+                        "activation_checkpointing"})  # recompute vs store: same network, any run may switch it
 NET_TRAINING_ONLY = ("_for_train", "add_all_frames_to_correct_as_cond", "num_correction_pt_per_frame",
                      "compile_image_encoder")
 
