@@ -72,12 +72,15 @@ class SAM2VideoTrainer(SAM2Train):
         prompts: Optional[FirstFramePrompts] = None,
         prompt_kind: Optional[PromptKind] = None,
         frame_keys: Optional[Sequence[Hashable]] = None,
+        categories: Optional[torch.Tensor] = None,
     ) -> list[dict]:
         """Track a batch of clips (Meta's ``SAM2Train.forward`` with the inputs passed explicitly).
 
         ``prompts``: first-frame points / boxes (None: Meta's samplers); ``prompt_kind``: force the
         kind (None: draw it from the training mix); ``frame_keys``: one key per image of
-        ``input.flat_img_batch`` (clip-major: clip b, frame t at ``b * T + t``), for the feature cache.
+        ``input.flat_img_batch`` (clip-major: clip b, frame t at ``b * T + t``), for the feature cache;
+        ``categories``: (O,) category id of every object, handed to ``prepare_prompt_inputs`` for a learned
+        prompt on conditioning frames without input (kind ``auto``; unused by this class).
         """
         if prompt_kind is not None and prompt_kind not in PROMPT_KINDS:
             raise ValueError(f"unknown prompt kind {prompt_kind!r}; use one of {PROMPT_KINDS}")
@@ -85,7 +88,8 @@ class SAM2VideoTrainer(SAM2Train):
             backbone_out = self.encode_frames(input.flat_img_batch, frame_keys)
         else:  # Meta: image features computed per frame while tracking
             backbone_out = {"backbone_fpn": None, "vision_pos_enc": None}
-        backbone_out = self.prepare_prompt_inputs(backbone_out, input, prompts=prompts, prompt_kind=prompt_kind)
+        backbone_out = self.prepare_prompt_inputs(backbone_out, input, prompts=prompts, prompt_kind=prompt_kind,
+                                                  categories=categories)
         return self.forward_tracking(backbone_out, input)
 
     def encode_frames(self, img_batch: torch.Tensor, frame_keys: Optional[Sequence[Hashable]] = None) -> dict:
@@ -112,8 +116,11 @@ class SAM2VideoTrainer(SAM2Train):
                              prompt_kind == "box" if prompt_kind in ("point", "box") else None)
 
     def prepare_prompt_inputs(self, backbone_out, input, start_frame_idx=0, *,
-                              prompts: Optional[FirstFramePrompts] = None, prompt_kind: Optional[str] = None):
-        """Prepare mask / point / box inputs on the initial conditioning frames (see class doc)."""
+                              prompts: Optional[FirstFramePrompts] = None, prompt_kind: Optional[str] = None,
+                              categories: Optional[torch.Tensor] = None):
+        """Prepare mask / point / box inputs on the initial conditioning frames (see class doc).
+
+        ``categories`` (O,) is for subclasses that prompt the bare (``auto``) frames with a learned prompt."""
         gt_masks_per_frame = {t: m.unsqueeze(1) for t, m in enumerate(input.masks)}  # (O, 1, H, W)
         backbone_out["gt_masks_per_frame"] = gt_masks_per_frame
         num_frames = input.num_frames

@@ -82,8 +82,8 @@ class SAM2VideoModule(L.LightningModule):
         if self.model.feature_cache is not None:  # frame identity, clip-major like flat_img_batch
             orders = batch.frame_orders.tolist()  # (T, B)
             keys = [(v, orders[t][b]) for b, v in enumerate(batch.video_ids) for t in range(batch.num_frames)]
-        extra = {"categories": batch.category_ids} if hasattr(self.model, "auto_prompt") else {}  # learned prompt
-        return self.model(batch.to_sam2(), prompts, prompt_kind=prompt_kind, frame_keys=keys, **extra)
+        return self.model(batch.to_sam2(), prompts, prompt_kind=prompt_kind, frame_keys=keys,
+                          categories=batch.category_ids)  # categories: a learned prompt (kind auto) reads them
 
     def training_step(self, batch: ClipBatch, batch_idx: int) -> torch.Tensor:
         outs = self(batch)
