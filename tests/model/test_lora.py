@@ -38,9 +38,20 @@ def _randomize_adapters(net: torch.nn.Module, seed: int = 0) -> None:
 
 
 def test_trainable_parameters_are_adapters_plus_trainable_modules():
-    net = build_sam2_model(_cfg("debug", "model.trainable_modules=[memory_encoder]"))
+    from loguru import logger
+
+    messages: list[str] = []
+    sink = logger.add(lambda m: messages.append(str(m)), level="INFO")
+    try:
+        net = build_sam2_model(_cfg("debug", "model.trainable_modules=[memory_encoder]"))
+    finally:
+        logger.remove(sink)
     trainable = {n for n, p in net.named_parameters() if p.requires_grad}
     adapters = {n for n in trainable if is_adapter(n)}
+    n_adapter = sum(p.numel() for n, p in net.named_parameters() if is_adapter(n))
+    n_train = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    logged = [m for m in messages if "LoRA r=4" in m]
+    assert len(logged) == 1 and f"{n_adapter:,} adapter parameters" in logged[0] and f"trainable now {n_train:,}" in logged[0]
     assert adapters and all(".lora_A." in n or ".lora_B." in n for n in adapters)
     assert trainable - adapters == {n for n, _ in net.named_parameters() if n.startswith("memory_encoder.")}
     # the wrapped base layers stay frozen, also where trainable_modules would not have trained them anyway
