@@ -15,14 +15,11 @@ from pathlib import Path
 from loguru import logger
 from PIL import Image
 
-from sam2_video.data.folders import FolderVideo, davis_dirs, davis_videos, read_video_list
+from sam2_video.data.folders import FolderVideo, cached_index, davis_dirs, davis_videos, read_video_list
 from sam2_video.data.index import FrameRecord, VideoIndex, VideoRecord
 from sam2_video.data.mask_io import davis_palette, label_ids, read_label_png  # noqa: F401  (davis_palette re-exported)
 from sam2_video.data.mask_sources import PaletteMask
 from sam2_video.errors import DatasetError
-
-_CACHE: dict[tuple, VideoIndex] = {}
-
 
 def load_davis_index(
     root: str | os.PathLike,
@@ -41,21 +38,18 @@ def load_davis_index(
         names = sorted(p.name for p in img_dir.iterdir() if p.is_dir())
     else:
         names = list(videos)
-    stamp = tuple((ann_dir / n).stat().st_mtime_ns if (ann_dir / n).is_dir() else 0 for n in names)
-    key = (str(ann_dir.resolve()), source, tuple(names), tuple(sorted((category_names or {}).items())), stamp)
-    if key in _CACHE:
-        return _CACHE[key]
-    records = [_record(v) for v in davis_videos(root, names, resolution)]
-    cats = dict(category_names) if category_names else {1: "object"}
-    default_cat = min(cats)
-    for rec in records:
-        rec.categories = {tid: (tid if tid in cats else default_cat) for tid in rec.categories}
-    index = VideoIndex(videos=records, categories=cats, source=source)
-    if len(_CACHE) >= 8:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = index
-    logger.info(f"Loaded DAVIS {source}: {len(records)} videos, {index.num_frames} frames")
-    return index
+    key = ("davis", str(ann_dir.resolve()), source, tuple(names), tuple(sorted((category_names or {}).items())))
+
+    def build() -> VideoIndex:
+        records = [_record(v) for v in davis_videos(root, names, resolution)]
+        cats = dict(category_names) if category_names else {1: "object"}
+        for rec in records:
+            rec.categories = {tid: (tid if tid in cats else min(cats)) for tid in rec.categories}
+        index = VideoIndex(videos=records, categories=cats, source=source)
+        logger.info(f"Loaded DAVIS {source}: {len(records)} videos, {index.num_frames} frames")
+        return index
+
+    return cached_index(key, [ann_dir / n for n in names], build)
 
 
 def _record(video: FolderVideo) -> VideoRecord:

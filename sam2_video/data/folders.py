@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Hashable, Optional, Sequence
 
 from loguru import logger
 
@@ -53,6 +53,21 @@ class FolderFrame:
 class FolderVideo:
     name: str
     frames: list[FolderFrame]  # natural-sort order of the stems; order = position
+
+
+_INDEX_CACHE: dict = {}
+
+
+def cached_index(key: Hashable, label_dirs: Sequence[Path], build: Callable[[], object]):
+    """``build()`` once per ``key`` and modification time of the ``label_dirs`` (the last 8 kept):
+    a loader reads every label file once per split, and again only when a label folder changes."""
+    stamp = tuple(d.stat().st_mtime_ns if d.is_dir() else 0 for d in label_dirs)
+    full = (key, stamp)
+    if full not in _INDEX_CACHE:
+        if len(_INDEX_CACHE) >= 8:
+            _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
+        _INDEX_CACHE[full] = build()
+    return _INDEX_CACHE[full]
 
 
 def _dir(path: Path, fix: str) -> Path:

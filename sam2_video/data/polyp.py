@@ -16,16 +16,13 @@ import numpy as np
 from loguru import logger
 from PIL import Image
 
-from sam2_video.data.folders import FolderVideo, natural_key, polyp_sequences, polyp_videos  # noqa: F401
+from sam2_video.data.folders import FolderVideo, cached_index, natural_key, polyp_sequences, polyp_videos  # noqa: F401
 from sam2_video.data.index import FrameRecord, VideoIndex, VideoRecord
 from sam2_video.data.mask_io import read_luma
 from sam2_video.data.mask_sources import BinaryImageMask
 from sam2_video.errors import DatasetError
 
 THRESHOLD = 128
-_CACHE: dict[tuple, VideoIndex] = {}
-
-
 def load_polyp_index(
     split_dir: str | os.PathLike,
     *,
@@ -40,17 +37,15 @@ def load_polyp_index(
             "to e.g. <root>/train and <root>/valid"
         )
     names = polyp_sequences(split_dir, Path(list_file) if list_file else None)
-    stamp = tuple((split_dir / "masks" / n).stat().st_mtime_ns if (split_dir / "masks" / n).is_dir() else 0 for n in names)
-    key = (str(split_dir.resolve()), tuple(names), category_name, stamp)
-    if key in _CACHE:
-        return _CACHE[key]
-    videos = [_record(v) for v in polyp_videos(split_dir, names, Path(list_file) if list_file else None)]
-    index = VideoIndex(videos=videos, categories={1: category_name}, source=str(split_dir))
-    if len(_CACHE) >= 8:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = index
-    logger.info(f"Loaded polyp split {split_dir}: {len(videos)} sequences, {index.num_frames} frames")
-    return index
+    key = ("polyp", str(split_dir.resolve()), tuple(names), category_name)
+
+    def build() -> VideoIndex:
+        videos = [_record(v) for v in polyp_videos(split_dir, names, Path(list_file) if list_file else None)]
+        index = VideoIndex(videos=videos, categories={1: category_name}, source=str(split_dir))
+        logger.info(f"Loaded polyp split {split_dir}: {len(videos)} sequences, {index.num_frames} frames")
+        return index
+
+    return cached_index(key, [split_dir / "masks" / n for n in names], build)
 
 
 def _record(video: FolderVideo) -> VideoRecord:

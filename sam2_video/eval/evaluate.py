@@ -21,9 +21,11 @@ from sam2_video.eval.loop import run_loop
 from sam2_video.eval.outputs import FRAME_COLUMNS, standard_outputs  # noqa: F401  (FRAME_COLUMNS re-exported)
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.eval.setup import (build_model, class_ids_of, load_index, make_factory, make_planner,  # noqa: F401
-                                   make_propagator, output_dir_of, resize_mode_of, run_info_of, settings_of)
+                                   make_propagator, output_dir_of, prompt_spec_of, resize_mode_of, run_info_of,
+                                   settings_of)
 from sam2_video.eval.summary import SUMMARY_FILE, EvalSummary
 from sam2_video.eval.tables import endovis_rows, summary_tables, write_tables
+from sam2_video.prompt import PromptSpec
 
 
 def evaluate(cfg: DictConfig) -> EvalSummary:
@@ -32,7 +34,8 @@ def evaluate(cfg: DictConfig) -> EvalSummary:
     out_dir = output_dir_of(cfg)
     index = load_index(cfg, settings.split)
     model = build_model(cfg, settings)
-    return evaluate_index(model, index, settings, out_dir, run_info_of(cfg), resize_mode=resize_mode_of(cfg))
+    return evaluate_index(model, index, settings, out_dir, run_info_of(cfg), resize_mode=resize_mode_of(cfg),
+                          prompt=prompt_spec_of(cfg))
 
 
 def evaluate_model(cfg: DictConfig, model: torch.nn.Module, datamodule: Any, output_dir: str | Path,
@@ -46,18 +49,20 @@ def evaluate_model(cfg: DictConfig, model: torch.nn.Module, datamodule: Any, out
     if checkpoint is not None:
         info["checkpoint"] = checkpoint
     return evaluate_index(model, datamodule.video_index(settings.split), settings, output_dir, info,
-                          resize_mode=resize_mode_of(cfg)).to_dict()
+                          resize_mode=resize_mode_of(cfg), prompt=prompt_spec_of(cfg)).to_dict()
 
 
 def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettings, output_dir: str | Path,
-                   run_info: Optional[dict] = None, resize_mode: str = "square") -> EvalSummary:
-    """Evaluate ``model`` on every video of ``index`` and write all outputs (see module doc)."""
+                   run_info: Optional[dict] = None, resize_mode: str = "square",
+                   prompt: Optional[PromptSpec] = None) -> EvalSummary:
+    """Evaluate ``model`` on every video of ``index`` and write all outputs (see module doc); ``prompt``:
+    the run's prompt specification (default: the ``eval.*`` prompt keys)."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY_FILE).unlink(missing_ok=True)  # never leave a stale summary next to new outputs
     outputs = standard_outputs(out, settings.save_masks, settings.save_rle, settings.save_video, settings.video_fps,
                                settings.num_worst_frames)
-    res = run_loop(make_propagator(model, settings), make_planner(settings, model, index), index, settings,
+    res = run_loop(make_propagator(model, settings), make_planner(settings, model, index, prompt), index, settings,
                    [settings.threshold], [o for o in outputs.values() if o is not None], resize_mode)
     summary = EvalSummary.build(res.objects, res.endovis, res.endovis_per_video, index.categories, res.class_ids,
                                 settings, run_info)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -27,61 +27,55 @@ FRAME_COLUMNS = ("video_id", "frame", "frame_name", "object_id", "category_id", 
                  "pred_area", "J", "F", "dice", "iou", "scored", "prompted")
 
 
-class FrameCsv(EvalOutput):
+class _Staged(EvalOutput):
+    """An output writing through one staged writer ``self.staged`` (committed / aborted with the run)."""
+
+    staged: Any
+
+    def commit(self) -> None:
+        self.staged.commit()
+
+    def abort(self) -> None:
+        self.staged.abort()
+
+
+class FrameCsv(_Staged):
     def __init__(self, target: Path) -> None:
-        self.stream = CsvStream(target, FRAME_COLUMNS)
+        self.staged = CsvStream(target, FRAME_COLUMNS)
 
     def frame(self, r: FrameResult) -> None:
         fs, plan, cats = r.scores, r.video.plan, r.video.categories
         for i, tid in enumerate(plan.track_ids):
             cid = int(plan.category_ids[i])
-            self.stream.write({
+            self.staged.write({
                 "video_id": r.video.video_id, "frame": r.frame, "frame_name": r.frame_name, "object_id": tid,
                 "category_id": cid, "category": cats.get(cid, str(cid)), "gt_area": int(fs.gt_area[i]),
                 "pred_area": int(fs.pred_area[i, 0]), "J": fs.j[i, 0], "F": fs.f[i, 0], "dice": fs.dice[i, 0],
                 "iou": fs.iou[i, 0], "scored": int(r.scored[i]), "prompted": int(tid in r.prompted)})
 
-    def commit(self) -> None:
-        self.stream.commit()
 
-    def abort(self) -> None:
-        self.stream.abort()
-
-
-class MaskPngs(EvalOutput):
+class MaskPngs(_Staged):
     def __init__(self, target: Path) -> None:
-        self.dir = MaskDir(target)
+        self.staged = MaskDir(target)
 
     def start_video(self, video: VideoContext) -> None:
         mapping = dict(zip(video.label_values, video.plan.track_ids))
-        self.dir.write_json(video.video_id, "objects.json", {"png_value_to_track_id": mapping})
+        self.staged.write_json(video.video_id, "objects.json", {"png_value_to_track_id": mapping})
 
     def frame(self, r: FrameResult) -> None:
-        self.dir.write(r.video.video_id, r.frame_name, r.labels)
-
-    def commit(self) -> None:
-        self.dir.commit()
-
-    def abort(self) -> None:
-        self.dir.abort()
+        self.staged.write(r.video.video_id, r.frame_name, r.labels)
 
 
-class CocoRle(EvalOutput):
+class CocoRle(_Staged):
     def __init__(self, target: Path) -> None:
-        self.stream = CocoResultsStream(target)
+        self.staged = CocoResultsStream(target)
 
     def frame(self, r: FrameResult) -> None:
         plan, pred = r.video.plan, r.masks(0)
         image_id = r.video.record.frames[r.frame].image_id
         for i, tid in enumerate(plan.track_ids):
-            self.stream.write(pred[i], image_id, int(plan.category_ids[i]), 1.0,
+            self.staged.write(pred[i], image_id, int(plan.category_ids[i]), 1.0,
                               {"video_id": r.video.video_id, "track_id": tid, "frame": r.frame})
-
-    def commit(self) -> None:
-        self.stream.commit()
-
-    def abort(self) -> None:
-        self.stream.abort()
 
 
 class OverlayVideos(EvalOutput):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -21,6 +21,7 @@ from sam2_video.eval.prompting import EvalPromptFactory
 from sam2_video.eval.runner import GtPlanner, Planner
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.inference.propagate import VideoPropagator
+from sam2_video.prompt import PromptSpec
 
 # Prompt kinds planned outside eval/: kind -> "module:factory"; ``factory(model, index, node)`` returns a
 # Planner, ``node`` = the kind's own settings ``eval.<kind>_prompt``. A new kind is one entry here.
@@ -68,12 +69,23 @@ def make_propagator(model: torch.nn.Module, settings: EvalSettings) -> VideoProp
                            autocast_dtype=settings.autocast_dtype(device))
 
 
-def make_factory(settings: EvalSettings) -> EvalPromptFactory:
+def prompt_spec_of(cfg: DictConfig) -> Optional[PromptSpec]:
+    """The run's :class:`PromptSpec` (config group ``prompt``; the one validation uses), if the config has one."""
+    node = cfg.get("prompt")
+    return PromptSpec.from_config(OmegaConf.to_container(node, resolve=True)) if node is not None else None
+
+
+def make_factory(settings: EvalSettings, spec: Optional[PromptSpec] = None) -> EvalPromptFactory:
+    """GT prompts of the whole ``spec`` (negative region, jitter cap ... as validation draws them), or of
+    the ``eval.*`` prompt keys when there is no spec."""
+    if spec is not None:
+        return EvalPromptFactory.from_spec(spec)
     return EvalPromptFactory(settings.prompt_type, settings.num_pos_points, settings.num_neg_points,
                              settings.include_center, settings.box_jitter, settings.seed)
 
 
-def make_planner(settings: EvalSettings, model: torch.nn.Module, index: VideoIndex) -> Planner:
+def make_planner(settings: EvalSettings, model: torch.nn.Module, index: VideoIndex,
+                 spec: Optional[PromptSpec] = None) -> Planner:
     """The :class:`Planner` of ``settings.prompt_type``: prompts from the GT (point / box / mask), or
     a kind registered in :data:`PLANNERS` (``auto``: the model's learned prompt encoder, no GT read)."""
     if settings.prompt_type in PLANNERS:
@@ -82,7 +94,7 @@ def make_planner(settings: EvalSettings, model: torch.nn.Module, index: VideoInd
         for name in attr.split("."):
             factory = getattr(factory, name)
         return factory(model, index, getattr(settings, f"{settings.prompt_type}_prompt", None))
-    return GtPlanner(make_factory(settings), settings.reprompt_every)
+    return GtPlanner(make_factory(settings, spec), settings.reprompt_every)
 
 
 def class_ids_of(index: VideoIndex) -> list[int]:

@@ -30,7 +30,9 @@ from sam2_video.eval.metric_names import METRICS  # noqa: E402
 from sam2_video.eval.outputs import LogitCache  # noqa: E402
 from sam2_video.eval.report import save_figure  # noqa: E402
 from sam2_video.eval.settings import EvalSettings  # noqa: E402
-from sam2_video.eval.setup import build_model, load_index, make_planner, make_propagator, resize_mode_of, settings_of  # noqa: E402
+from sam2_video.eval.setup import (build_model, load_index, make_planner, make_propagator, prompt_spec_of,  # noqa: E402
+                                   resize_mode_of, settings_of)
+from sam2_video.prompt import PromptSpec  # noqa: E402
 from sam2_video.eval.summary import pooled_metrics  # noqa: E402
 from sam2_video.eval.writers import jsonable, markdown_table, write_csv, write_markdown  # noqa: E402
 
@@ -56,11 +58,12 @@ def grid_search(cfg: DictConfig, output_dir: str | Path, thresholds: Optional[Se
     index = load_index(cfg, settings.split)
     model = build_model(cfg, settings)
     return search_index(model, index, settings, output_dir, thresholds or settings.threshold_grid(),
-                        resize_mode=resize_mode_of(cfg), keep_logits=keep_logits)
+                        resize_mode=resize_mode_of(cfg), keep_logits=keep_logits, prompt=prompt_spec_of(cfg))
 
 
 def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettings, output_dir: str | Path,
-                 thresholds: Sequence[float], resize_mode: str = "square", keep_logits: bool = False) -> dict:
+                 thresholds: Sequence[float], resize_mode: str = "square", keep_logits: bool = False,
+                 prompt: Optional[PromptSpec] = None) -> dict:
     """One loop pass scoring ``thresholds``; writes the outputs (module doc) and returns the result dict."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -68,7 +71,7 @@ def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettin
     thresholds = sorted(float(t) for t in thresholds)
     propagator = make_propagator(model, settings)
     outputs = [LogitCache(out / ".logits", (propagator.image_size // 4,) * 2)] if keep_logits else []
-    res = run_loop(propagator, make_planner(settings, model, index), index, settings, thresholds, outputs,
+    res = run_loop(propagator, make_planner(settings, model, index, prompt), index, settings, thresholds, outputs,
                    resize_mode)
     metrics = pooled_metrics(res.objects, res.endovis, len(thresholds))
     table = [{"threshold": tau, **{m: float(metrics[m][k]) if m in metrics else math.nan for m in SEARCH_METRICS}}

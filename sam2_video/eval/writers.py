@@ -69,19 +69,17 @@ class _Staged:
         self._remove(self.tmp)
 
 
-class CsvStream(_Staged):
-    """Rows streamed to a temporary CSV; header from ``columns``."""
+class _StagedFile(_Staged):
+    """A staged text file written through ``self._fh``; ``_closing`` is written before it closes on commit."""
 
-    def __init__(self, target: str | os.PathLike, columns: Sequence[str]) -> None:
+    _closing = ""
+
+    def __init__(self, target: str | os.PathLike, **open_kw: Any) -> None:
         super().__init__(target)
-        self._fh = open(self.tmp, "w", newline="", encoding="utf-8")
-        self._w = csv.DictWriter(self._fh, fieldnames=list(columns), extrasaction="raise")
-        self._w.writeheader()
-
-    def write(self, row: Mapping[str, Any]) -> None:
-        self._w.writerow({k: _fmt(v) for k, v in row.items()})
+        self._fh = open(self.tmp, "w", encoding="utf-8", **open_kw)
 
     def commit(self) -> Path:
+        self._fh.write(self._closing)
         self._fh.close()
         return super().commit()
 
@@ -90,12 +88,25 @@ class CsvStream(_Staged):
         super().abort()
 
 
-class CocoResultsStream(_Staged):
+class CsvStream(_StagedFile):
+    """Rows streamed to a temporary CSV; header from ``columns``."""
+
+    def __init__(self, target: str | os.PathLike, columns: Sequence[str]) -> None:
+        super().__init__(target, newline="")
+        self._w = csv.DictWriter(self._fh, fieldnames=list(columns), extrasaction="raise")
+        self._w.writeheader()
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self._w.writerow({k: _fmt(v) for k, v in row.items()})
+
+
+class CocoResultsStream(_StagedFile):
     """COCO results JSON list (one RLE per object and frame) streamed to disk."""
+
+    _closing = "\n]\n"
 
     def __init__(self, target: str | os.PathLike) -> None:
         super().__init__(target)
-        self._fh = open(self.tmp, "w", encoding="utf-8")
         self._fh.write("[")
         self._n = 0
 
@@ -108,15 +119,6 @@ class CocoResultsStream(_Staged):
                  **jsonable(dict(extra))}
         self._fh.write(("," if self._n else "") + "\n" + json.dumps(entry, sort_keys=True))
         self._n += 1
-
-    def commit(self) -> Path:
-        self._fh.write("\n]\n")
-        self._fh.close()
-        return super().commit()
-
-    def abort(self) -> None:
-        self._fh.close()
-        super().abort()
 
 
 class MaskDir(_Staged):
