@@ -5,8 +5,8 @@ class UserError(Exception):
     """An error caused by the user's input; scripts print it as one line and exit with status 2."""
 
 
-class ConfigError(UserError):
-    """A bad or missing configuration value or override."""
+class ConfigError(UserError, ValueError):
+    """A bad or missing configuration value or override (also a ``ValueError``: what a bad value is)."""
 
 
 class DatasetError(UserError):

@@ -225,3 +225,23 @@ def test_missing_data_paths_named_before_the_run(tmp_path):
         validate_eval(cfg_with(f"data.val_path={tmp_path / 'v.json'}"))
     with pytest.raises(ConfigError, match="^data.image_root="):
         validate_eval(cfg_with(f"data.image_root={tmp_path / 'frames'}"))
+
+
+def test_classes_built_from_yaml_raise_config_error():
+    """Bypassing the checks, the configured classes themselves refuse bad values with a ConfigError."""
+    from omegaconf import OmegaConf
+
+    from sam2_video.config import build
+    from sam2_video.data.resize import geometry
+    from sam2_video.prompt.sampler import PromptGenerator
+    from sam2_video.training.optim import LRSchedule
+    from sam2_video.training.val_metrics import ValidationProtocol
+
+    for make in (lambda: LRSchedule(name="linear"), lambda: PromptGenerator(neg_region="ring"),
+                 lambda: PromptGenerator(num_pos_points=-1), lambda: ValidationProtocol(threshold=2.0),
+                 lambda: geometry((10, 10), 32, "stretch")):
+        with pytest.raises(ConfigError):
+            make()
+    node = OmegaConf.create({"_target_": "sam2_video.training.optim.LRSchedule", "nmae": "cosine"})
+    with pytest.raises(ConfigError):  # unknown key under a node: TypeError inside instantiate
+        build(node)

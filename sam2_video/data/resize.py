@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from sam2_video.data.mask_io import apply_packed
+from sam2_video.errors import ConfigError
 
 ResizeMode = Literal["letterbox", "square"]
 RESIZE_MODES = ("letterbox", "square")
@@ -51,7 +52,7 @@ def geometry(orig_hw: tuple[int, int], size: int, mode: ResizeMode) -> ResizeGeo
     if mode == "letterbox":
         s = size / max(h, w)
         return ResizeGeometry(h, w, size, max(1, min(size, round(h * s))), max(1, min(size, round(w * s))))
-    raise ValueError(f"resize_mode must be one of {RESIZE_MODES}, got {mode!r}")
+    raise ConfigError(f"data.resize_mode={mode!r}: use one of {', '.join(RESIZE_MODES)}")
 
 
 def resize_image(img: np.ndarray, geo: ResizeGeometry) -> np.ndarray:

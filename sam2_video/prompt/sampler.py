@@ -28,6 +28,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from sam2_video.errors import ConfigError
+
 NegRegion = Literal["band", "box", "image"]
 
 
@@ -47,9 +49,9 @@ class PromptGenerator:
         seed: int = 0,
     ) -> None:
         if num_pos_points < 0 or num_neg_points < 0:
-            raise ValueError("num_pos_points and num_neg_points must be >= 0")
+            raise ConfigError(f"prompt.num_pos_points={num_pos_points} / prompt.num_neg_points={num_neg_points}: use integers >= 0")
         if neg_region not in ("band", "box", "image"):
-            raise ValueError(f"neg_region must be band, box or image, got {neg_region!r}")
+            raise ConfigError(f"prompt.neg_region={neg_region!r}: use band, box or image")
         self.num_pos_points = int(num_pos_points)
         self.num_neg_points = int(num_neg_points)
         self.include_center = bool(include_center)

@@ -18,6 +18,7 @@ import torch
 from sam2_video.eval.aggregate import ObjectAccumulator, object_frame_scored, pool_objects
 from sam2_video.eval.metrics import DEFAULT_BOUND_TH
 from sam2_video.eval.scoring import ThresholdScorer
+from sam2_video.errors import ConfigError
 
 VAL_KEYS = {"jf": "JF", "j": "J", "f": "F", "dice": "dice", "iou": "iou", "j_recall": "J_recall"}
 
@@ -33,7 +34,7 @@ class ValidationProtocol:
 
     def __post_init__(self) -> None:
         if not 0.0 < float(self.threshold) < 1.0:
-            raise ValueError(f"validation threshold {self.threshold} must be a probability in (0, 1)")
+            raise ConfigError(f"eval.threshold={self.threshold}: validation needs a probability in (0, 1), e.g. 0.5")
 
 
 class ClipMetricAccumulator:

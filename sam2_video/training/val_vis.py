@@ -28,6 +28,7 @@ from sam2_video.atomic import atomic_path
 from sam2_video.data.batch import ClipBatch, collate_clips
 from sam2_video.data.normalize import denormalize_frames
 from sam2_video.data.visualize import clip_strip
+from sam2_video.errors import ConfigError
 
 TAG = "val_vis"
 
@@ -61,7 +62,7 @@ class ValidationPictures(L.Callback):
 
     def __init__(self, count: int = 4, dirpath: str | Path = "val_vis", tile: int | None = 160) -> None:
         if int(count) < 0:
-            raise ValueError(f"callbacks.val_vis.count={count}: use 0 (off) or a positive number of clips")
+            raise ConfigError(f"callbacks.val_vis.count={count}: use 0 (off) or a positive number of clips")
         self.count = int(count)
         self.dirpath = Path(dirpath)
         self.tile = tile
