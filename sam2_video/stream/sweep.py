@@ -103,13 +103,14 @@ def plot(points: Sequence[dict], front: Sequence[int], target: Path, y: str, tit
     ys = [p[y] for p in points]
     on = set(front)
     ax.scatter([x for i, x in enumerate(xs) if i not in on], [v for i, v in enumerate(ys) if i not in on],
-               c="0.6", s=28, label="setting")
+               c="0.6", s=28, label="other settings (see results.md)")
     fx, fy = [xs[i] for i in front], [ys[i] for i in front]
     ax.step(fx, fy, where="post", c="tab:red", lw=1.5, alpha=0.7)
-    ax.scatter(fx, fy, c="tab:red", s=60, edgecolors="k", zorder=3, label="Pareto front")
-    for i, p in enumerate(points):
-        ax.annotate(_label(p["settings"]), (xs[i], ys[i]), textcoords="offset points", xytext=(5, 5),
-                    fontsize=7 if i in on else 6, color="k" if i in on else "0.45")
+    ax.scatter(fx, fy, c="tab:red", s=60, edgecolors="k", zorder=5, label="Pareto front")
+    for n, i in enumerate(front):  # front points labelled (all points: results.md), offsets alternate
+        ax.annotate(_label(points[i]["settings"]), (xs[i], ys[i]), textcoords="offset points",
+                    xytext=(6, 6 if n % 2 == 0 else -12), fontsize=7,
+                    zorder=4, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.7})
     ax.set_xlabel(XLABELS[x])
     ax.set_ylabel(LABELS.get(y, y))
     ax.set_title(title)
