@@ -15,7 +15,7 @@ from pathlib import Path
 from loguru import logger
 from PIL import Image
 
-from sam2_video.data.folders import FolderVideo, cached_index, davis_dirs, davis_videos, read_video_list
+from sam2_video.data.folders import FolderVideo, cached_index, davis_dirs, folder_names, davis_videos, read_video_list
 from sam2_video.data.index import FrameRecord, VideoIndex, VideoRecord
 from sam2_video.data.mask_io import davis_palette, label_ids, read_label_png  # noqa: F401  (davis_palette re-exported)
 from sam2_video.data.mask_sources import PaletteMask
@@ -35,7 +35,7 @@ def load_davis_index(
     if isinstance(videos, (str, os.PathLike)):
         names = read_video_list(Path(videos))
     elif videos is None:
-        names = sorted(p.name for p in img_dir.iterdir() if p.is_dir())
+        names = folder_names(img_dir)
     else:
         names = list(videos)
     key = ("davis", str(ann_dir.resolve()), source, tuple(names), tuple(sorted((category_names or {}).items())))

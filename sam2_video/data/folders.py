@@ -104,6 +104,11 @@ def pair_by_stem(images: list[Path], label_dir: Path, suffixes: Sequence[str]) -
     return out
 
 
+def folder_names(folder: Path) -> list[str]:
+    """Sub-folders of ``folder`` (hidden ones excluded), natural sort."""
+    return sorted((p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), key=natural_key)
+
+
 def davis_dirs(root: Path, resolution: Optional[str] = None) -> tuple[Path, Path]:
     """(JPEGImages, Annotations) folders of a DAVIS root, with the resolution rule of the module doc."""
     img, ann = root / "JPEGImages", root / "Annotations"
@@ -124,8 +129,7 @@ def davis_videos(root: Path, names: Optional[Sequence[str]] = None,
     """The videos of a DAVIS root (``names``: those, in that order; None: every folder)."""
     img_dir, ann_dir = davis_dirs(Path(root), resolution)
     if names is None:
-        names = sorted((p.name for p in img_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                       key=natural_key)
+        names = folder_names(img_dir)
     return [FolderVideo(n, pair_by_stem(ordered_images(_video_dir(img_dir, n, "fix the video list or add the video")),
                                         ann_dir / n, (".png",))) for n in names]
 
@@ -139,7 +143,7 @@ def polyp_sequences(split_dir: Path, list_file: Optional[Path] = None) -> list[s
         list_file = lists[0] if lists else None
     if list_file is not None:
         return read_video_list(list_file)
-    names = sorted((p.name for p in (split_dir / "images").iterdir() if p.is_dir()), key=natural_key)
+    names = folder_names(split_dir / "images")
     logger.info(f"{split_dir}: no *_list.txt, using all {len(names)} sequences in images/")
     return names
 
