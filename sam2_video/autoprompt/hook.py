@@ -24,6 +24,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
+from sam2_video.autoprompt.checkpoint import ENCODER_PREFIX, read_encoder_state, write_encoder_file
 from sam2_video.autoprompt.encoder import ADD, LearnedPrompt, PromptEncoderBase
 from sam2_video.errors import CheckpointError
 from sam2_video.model.sam2_train import SAM2VideoTrainer
@@ -31,7 +32,6 @@ from sam2_video.model.sam2_train import SAM2VideoTrainer
 AUTO_KIND = "auto"
 AUTO_CATEGORIES = "auto_categories"  # point_inputs key: (B,) int64 dataset category ids
 AUTO_IMAGE_FEATURES = "auto_prompt_image_features"  # backbone_out / point_inputs key: (B, c, h, w)
-ENCODER_PREFIX = "auto_prompt."
 
 # Category ids of the clip batch being trained / validated with kind ``auto`` (set for the duration
 # of one ``forward`` call only; read by ``prepare_prompt_inputs`` deeper in Meta's call chain).
@@ -127,14 +127,10 @@ class AutoPromptMixin:
         """Called by ``load_into``: add the encoder weights when ``path`` holds SAM2's only."""
         if any(k.startswith(ENCODER_PREFIX) for k in state):
             return state
-        from sam2_video.autoprompt.checkpoint import read_encoder_state
-
         return {**state, **read_encoder_state(self, path)}
 
     def official_export(self, state: dict, path: Path) -> dict:
         """Called by ``save_official``: write the encoder next to ``path``; SAM2's keys stay in it."""
-        from sam2_video.autoprompt.checkpoint import write_encoder_file
-
         write_encoder_file(self, state, path)
         return {k: v for k, v in state.items() if not k.startswith(ENCODER_PREFIX)}
 
