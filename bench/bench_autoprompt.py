@@ -92,6 +92,9 @@ def main() -> None:
               "ratio_auto_vs_mask": {m: round(v / best["mask"], 3) for m, v in best.items() if m != "mask"},
               "encoder_params": sum(p.numel() for p in model.auto_prompt.parameters())}
     print(json.dumps(result, indent=2))
+    r = result["ratio_auto_vs_mask"]
+    print(f"prompt-free / mask-prompted frames/s: {r['auto']:.3f}x (every 10: {r['auto_every10']:.3f}x, "
+          f"on collapse: {r['auto_on_collapse0.3']:.3f}x; target >= 0.9x)")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(result, f, indent=2)
