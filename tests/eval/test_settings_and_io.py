@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sam2_video.errors import ConfigError
-from sam2_video.eval.compose import locate
+from sam2_video.config import locate
 from sam2_video.eval.prompting import EvalPromptFactory
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.eval.writers import CocoResultsStream, CsvStream, jsonable, label_map, palette_values
