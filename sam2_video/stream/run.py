@@ -33,7 +33,7 @@ from sam2_video.eval.settings import EvalSettings
 from sam2_video.eval.writers import jsonable
 from sam2_video.stream.difficult import DifficultFrames, compare_results
 from sam2_video.stream.refiner import Refiner
-from sam2_video.stream.runner import STAGES, StreamRunner
+from sam2_video.stream.runner import StreamRunner
 from sam2_video.stream.seeds import GtSeeder, auto_seed, load_prompts_file
 from sam2_video.stream.settings import StreamSettings
 from sam2_video.stream.sources import FolderSource, RecordSource, VideoFileSource
