@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 from sam2_video.config import build, compose_config
 from sam2_video.data.batch import collate_clips
 from sam2_video.data.synthetic import generate_dataset
-from sam2_video.eval.evaluate import make_factory
+from sam2_video.eval.setup import make_factory, prompt_spec_of
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.training.module import build_module
 from sam2_video.training.val_metrics import ClipMetricAccumulator, ValidationProtocol
@@ -29,14 +29,15 @@ def _cfg(root, tmp_path, *overrides):
                            f"output_dir={tmp_path / 'out'}", "logger=none", "trainer=cpu", *overrides])
 
 
-@pytest.mark.parametrize("kind, extra", [("box", "prompt.box_jitter=0.3"), ("point", "prompt.num_neg_points=2")])
+@pytest.mark.parametrize("kind, extra", [("box", ["prompt.box_jitter=0.3"]),
+                                         ("point", ["prompt.num_neg_points=2", "prompt.neg_region=image"])])
 def test_one_prompt_value_drives_validation_and_evaluation(square_root, tmp_path, kind, extra):
-    cfg = _cfg(square_root, tmp_path, f"prompt.kind={kind}", extra)
+    cfg = _cfg(square_root, tmp_path, f"prompt.kind={kind}", *extra)
     module = build_module(cfg)
     assert module.val_prompt_kind == kind and module.prompt == build(cfg.prompt)
     settings = EvalSettings.from_config(OmegaConf.to_container(cfg.eval, resolve=True))
     assert settings.prompt_type == kind
-    evaluation_prompt = make_factory(settings)  # what baseline_eval.py prompts each object with
+    evaluation_prompt = make_factory(settings, prompt_spec_of(cfg))  # what baseline_eval.py prompts with
 
     dm = build(cfg.data)
     dm.setup("validate")
