@@ -1,7 +1,7 @@
 """Auto-prompting SAM2 from the previous final mask (seed 004): a positive point inside, its box.
 
-The point is the mask pixel farthest from its edge (``data.prompts.center_point``), the box the tight
-box (``data.prompts.tight_box``); SAM2 encodes them as one box + one click. While an object is gone
+The point is the mask pixel farthest from its edge (``prompt.sampler.center_point``), the box the tight
+box (``prompt.sampler.tight_box``); SAM2 encodes them as one box + one click. While an object is gone
 (empty mask, or a mask whose area jumped: e.g. the box swallowed an occluder), its last good mask
 keeps prompting for ``hold`` frames (so it is looked for where it vanished); after that it is left
 to SAM2's memory.
@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from sam2_video.data.prompts import center_point, tight_box
+from sam2_video.prompt.sampler import center_point, tight_box
 from sam2_video.prompt import FramePrompt
 
 
