@@ -18,9 +18,16 @@ def load_torch_refiner(cfg: DictConfig, checkpoint: str, channels: int) -> Torch
                           "(or export the refiner and pass stream.refiner_onnx=<refiner.onnx>)")
     net = build(node.net, num_classes=int(channels))
     state = read_state_dict(checkpoint)
-    result = net.load_state_dict(state, strict=False)
-    missing = [k for k in result.missing_keys if not k.startswith("boundary")]
-    if missing or any(not k.startswith("boundary") for k in result.unexpected_keys):
-        raise CheckpointError(f"{checkpoint}: not a refiner for {channels} object channel(s) with this refiner.net "
-                              f"(missing {missing[:3]}, unexpected {result.unexpected_keys[:3]})")
+    why = ""
+    try:
+        result = net.load_state_dict(state, strict=False)
+        missing = [k for k in result.missing_keys if not k.startswith("boundary")]
+        unexpected = [k for k in result.unexpected_keys if not k.startswith("boundary")]
+        if missing or unexpected:
+            why = f"missing {missing[:3]}, unexpected {unexpected[:3]}"
+    except RuntimeError as exc:  # shape mismatch
+        why = next((ln.strip() for ln in str(exc).splitlines() if "size mismatch" in ln), "shape mismatch")
+    if why:
+        raise CheckpointError(f"{checkpoint}: not a refiner for {channels} object channel(s) with this "
+                              f"refiner.net ({why}); train / export it for that many objects")
     return TorchRefiner(net, tuple(int(v) for v in node.resolution))

@@ -162,3 +162,21 @@ def test_cli_streams_a_folder_from_a_prompts_file_and_refuses_a_missing_one(tmp_
                        cwd=REPO, capture_output=True, text=True, timeout=300)
     errors = [ln for ln in r.stderr.splitlines() if "ERROR" in ln]
     assert r.returncode == 2 and len(errors) == 1 and "nope.json" in errors[0] and not (tmp_path / "o2").exists()
+
+
+def test_torch_refiner_from_the_refiner_config_and_a_checkpoint(tmp_path):
+    from sam2_video.config import compose_config
+    from sam2_video.errors import CheckpointError
+    from sam2_video.refiner.model import TinyRefiner
+    from sam2_video.stream.refiner_torch import load_torch_refiner
+
+    cfg = compose_config(["sam2=debug", "refiner=default"])
+    net = TinyRefiner(num_classes=2, width=int(cfg.refiner.net.width), num_blocks=int(cfg.refiner.net.num_blocks))
+    torch.save({"model": net.state_dict()}, tmp_path / "ref.pt")
+    ref = load_torch_refiner(cfg, str(tmp_path / "ref.pt"), 2)
+    out = ref(torch.rand(1, 3, 50, 70), torch.randn(1, 2, 50, 70))
+    assert out.shape == (1, 2, 50, 70) and torch.isfinite(out).all()
+    with pytest.raises(CheckpointError, match="ref.pt"):
+        load_torch_refiner(cfg, str(tmp_path / "ref.pt"), 3)
+    with pytest.raises(ConfigError, match="refiner=default"):
+        load_torch_refiner(compose_config(["sam2=debug"]), str(tmp_path / "ref.pt"), 2)
