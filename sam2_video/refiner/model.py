@@ -5,16 +5,17 @@ scale); static (H, W), multiples of 8. The heavy part runs at 1/4 and 1/8 resolu
 resolution sees only a thin head, so the cost stays a few % of a SAM2 frame (bench/bench_refiner.py).
 Layout (``width`` w, ``head`` k channels):
 
-    x = concat(normalise(image), sigmoid(prior))                 (B, 3 + C, H, W)
+    x = concat(normalise(image), sigmoid(prior))  (B, 3 + C, H, W), never materialised: each conv on x
+                                                  is a conv on the image plus a conv on the prior
     stem   4x4 conv stride 4 -> w, one depthwise-separable block  H/4
     down   depthwise-separable block stride 2 -> 2w               H/8
     blocks ``num_blocks`` residual depthwise-separable blocks, dilations 1, 2, 4, ..., last 1
     up     x2, concat stem features, 1x1 -> w, one block, 1x1 -> k  H/4
-    head   x4, concat x, 1x1 -> k + ReLU, 1x1 -> C + 1           H (pointwise only: full res is costly)
+    head   x4, + 1x1(x) -> k, ReLU, 1x1 -> C + 1                 H (pointwise only: full res is costly)
     boundary (train-time, optional): 1x1 on the head features -> 1 edge logit
 
 ``image`` is RGB in [0, 1] (the ImageNet normalisation is inside the graph); ``prior`` holds raw
-logits (the clipped values of the .npy files). About 36 k parameters at the default w = 32.
+logits (the clipped values of the .npy files). About 32 k parameters at the default w = 32, C = 3.
 """
 
 from __future__ import annotations
@@ -55,28 +56,32 @@ class TinyRefiner(nn.Module):
             raise ConfigError(f"refiner.net: num_classes >= 1, width >= 4, head >= 2, num_blocks in 1..8 "
                               f"(got {num_classes}, {width}, {head}, {num_blocks})")
         self.num_classes = int(num_classes)
-        cin, w, k = 3 + num_classes, int(width), int(head)
+        w, k = int(width), int(head)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        self.stem = nn.Sequential(nn.Conv2d(cin, w, 4, 4, bias=False), nn.BatchNorm2d(w), nn.ReLU(), SeparableBlock(w, w))
+        # the input concat(image, prior) is never materialised: every conv on it is split into two
+        self.stem_image, self.stem_prior = nn.Conv2d(3, w, 4, 4, bias=False), nn.Conv2d(num_classes, w, 4, 4, bias=False)
+        self.stem = nn.Sequential(nn.BatchNorm2d(w), nn.ReLU(), SeparableBlock(w, w))
         self.down = SeparableBlock(w, 2 * w, stride=2)
         dil = [(1, 2, 4)[i % 3] for i in range(num_blocks - 1)] + [1]
         self.blocks = nn.Sequential(*[SeparableBlock(2 * w, 2 * w, dilation=d) for d in dil])
         self.fuse = nn.Sequential(nn.Conv2d(3 * w, w, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(), SeparableBlock(w, w),
                                   nn.Conv2d(w, k, 1))
-        self.head_block = nn.Sequential(nn.Conv2d(k + cin, k, 1), nn.ReLU())  # per pixel: cheap at full res
+        # full-resolution head = ReLU(1x1 conv of concat(up(u), x)), computed as up(u) + 1x1(x): a 1x1 conv
+        # and bilinear upsampling commute, so the u half is folded into `fuse`
+        self.head_image, self.head_prior = nn.Conv2d(3, k, 1), nn.Conv2d(num_classes, k, 1, bias=False)
         self.classifier = nn.Conv2d(k, num_classes + 1, 1)
         self.boundary = nn.Conv2d(k, 1, 1) if boundary_head else None
 
     def features(self, image: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) in [0, 1], (B, C, H, W) logits -> (B, k, H, W) head features."""
-        x = torch.cat([(image - self.mean) / self.std, torch.sigmoid(prior)], dim=1)
-        s = self.stem(x)
+        image, prior = (image - self.mean) / self.std, torch.sigmoid(prior)
+        s = self.stem(self.stem_image(image) + self.stem_prior(prior))
         d = self.blocks(self.down(s))
         u = F.interpolate(d, scale_factor=2.0, mode="bilinear", align_corners=False)
         u = self.fuse(torch.cat([u, s], dim=1))
         u = F.interpolate(u, scale_factor=4.0, mode="bilinear", align_corners=False)
-        return self.head_block(torch.cat([u, x], dim=1))
+        return F.relu(u + self.head_image(image) + self.head_prior(prior))
 
     def forward(self, image: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) RGB in [0, 1], (B, C, H, W) prior logits -> (B, C + 1, H, W) class logits."""
