@@ -42,6 +42,26 @@ def exit_on_user_error() -> Iterator[None]:
         sys.exit(2)
 
 
+def remove_unused_run_dir() -> None:
+    """After a refused single run: delete Hydra's run folder if it holds nothing but Hydra's ``.hydra/``."""
+    import shutil
+
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    try:
+        hc = HydraConfig.get()
+        if hc.mode != RunMode.RUN:
+            return
+        out = Path(hc.runtime.output_dir)
+    except Exception:  # noqa: BLE001 - not inside a Hydra run
+        return
+    if out.is_dir() and {p.name for p in out.iterdir()} <= {".hydra"}:
+        shutil.rmtree(out / ".hydra", ignore_errors=True)
+        with contextlib.suppress(OSError):
+            out.rmdir()
+
+
 def run_dir_follows_output_dir(argv: list[str]) -> list[str]:
     """Add ``hydra.run.dir=X`` to command-line overrides that set ``output_dir=X`` (single runs), so
     Hydra's own files go to the chosen folder instead of an unused ``outputs/<date>/<time>``."""
@@ -86,7 +106,11 @@ def hydra_main(config_name: str = "config", check: Optional[Callable[[DictConfig
 
         def run(cfg):
             with exit_on_user_error():
-                return fn(cfg)
+                try:
+                    return fn(cfg)
+                except UserError:
+                    remove_unused_run_dir()
+                    raise
 
         run.__name__ = fn.__name__
         run.__doc__ = fn.__doc__

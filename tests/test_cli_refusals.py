@@ -73,3 +73,15 @@ def test_multi_baseline_eval_reports_the_real_error(tmp_path):
     assert out.returncode == 1, out.stderr[-2000:]
     table = (tmp_path / "out" / "baselines.md").read_text()
     assert "eval.threshold='abc'" in table and "HYDRA_FULL_ERROR" not in table
+
+
+def test_refusal_found_while_building_writes_nothing(tmp_path):
+    """A checkpoint of another variant is only found when the model loads: still nothing written."""
+    import torch
+
+    ckpt = tmp_path / "other.pt"
+    torch.save({"model": {"not_a_sam2_key": torch.zeros(1)}}, ckpt)
+    out = run("train.py", "sam2=debug", "trainer=cpu", f"paths.root_dir={tmp_path / 'p'}",
+              f"output_dir={tmp_path / 'run'}", f"model.checkpoint_path={ckpt}", cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "other.pt" in out.stderr, out.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.pt"]
