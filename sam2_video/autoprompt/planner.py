@@ -62,8 +62,8 @@ def check_categories(model_categories: Sequence[int], index: VideoIndex) -> list
     return cats
 
 
-def plan_auto_video(record: VideoRecord, categories: Sequence[int], schedule: AutoPromptSchedule) -> VideoPlan:
-    """One object per category, all starting on frame 0 (the scheduled prompt frames)."""
+def plan_auto_video(record: VideoRecord, categories: Sequence[int]) -> VideoPlan:
+    """One object per category, all starting on frame 0."""
     if not record.frames:
         raise DatasetError(f"video {record.video_id}: no frames")
     heights = {fr.height for fr in record.frames}
@@ -71,11 +71,11 @@ def plan_auto_video(record: VideoRecord, categories: Sequence[int], schedule: Au
     if len(heights) != 1 or len(widths) != 1:
         raise DatasetError(f"video {record.video_id}: frames of different sizes {sorted(heights)}x{sorted(widths)}; "
                            "every frame of a video must have the same height and width")
-    n = len(record.frames)
     tids = [int(c) for c in categories]
-    fixed = schedule.fixed_frames(n)
+    # prompt_frames: only frame 0 is left out of the scores (DAVIS protocol); re-prompted frames read
+    # no GT, so they are scored like every other prediction (``predict_auto_video`` schedules them)
     return VideoPlan(record.video_id, tids, np.array(tids, dtype=np.int64), {c: 0 for c in tids},
-                     {c: list(fixed) for c in tids}, n, heights.pop(), widths.pop())
+                     {c: [0] for c in tids}, len(record.frames), heights.pop(), widths.pop())
 
 
 class CategoryGt:
@@ -138,7 +138,7 @@ class AutoPlanner:
         return cls(check_categories(encoder.category_ids.tolist(), index), AutoPromptSchedule.from_config(node))
 
     def plan(self, record: VideoRecord) -> VideoPlan:
-        return plan_auto_video(record, self.categories, self.schedule)
+        return plan_auto_video(record, self.categories)
 
     def gt(self, record: VideoRecord, plan: VideoPlan) -> CategoryGt:
         return CategoryGt(record, plan.track_ids)
