@@ -245,3 +245,30 @@ def test_classes_built_from_yaml_raise_config_error():
     node = OmegaConf.create({"_target_": "sam2_video.training.optim.LRSchedule", "nmae": "cosine"})
     with pytest.raises(ConfigError):  # unknown key under a node: TypeError inside instantiate
         build(node)
+
+
+def test_every_documented_key_refuses_a_wrong_type():
+    """Fuzz: each key of the schema present in the default tree, set to a value of the wrong kind,
+    is one ConfigError naming that key (never another exception)."""
+    from omegaconf import OmegaConf
+
+    from sam2_video.validation.checks import _ABSENT, _expand, value_at
+    from sam2_video.validation.rules import Bool, Num, OneOf, Seq, Text
+
+    base = _base()
+    checked = 0
+    for pattern, rule in ALL.items():
+        for key in _expand(base, pattern):
+            current = value_at(base, key)
+            if current is _ABSENT or isinstance(current, (dict, list)) and not isinstance(rule, Seq):
+                continue
+            wrong = {Num: "abc", Bool: "maybe", OneOf: "no-such-choice", Seq: 5, Text: 7}.get(type(rule))
+            if wrong is None or rule.ok(wrong):
+                continue
+            cfg = copy.deepcopy(base)
+            OmegaConf.update(cfg, key, wrong, merge=False)
+            with pytest.raises(ConfigError) as err:
+                check_types(cfg)
+            assert str(err.value).startswith(f"{key}="), (key, str(err.value))
+            checked += 1
+    assert checked > 100

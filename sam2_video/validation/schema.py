@@ -132,6 +132,7 @@ DATA = {
     "data.augment.grayscale_p": PROB,
     "data.augment.blur_p": PROB,
     "data.augment.blur_sigma": Pair(Float(0.0, lo_open=True)),
+    "data.category_names.*": Text(),
     "data.synthetic.num_videos": Int(2),
     "data.synthetic.num_frames": Int(1),
     "data.synthetic.size": Seq(item=Int(16), length=2),
@@ -185,6 +186,44 @@ TRAINING = {
     "callbacks.val_vis.count": Int(0),
     "callbacks.val_vis.tile": Int(16, null=True),
     "callbacks.model_checkpoint.save_top_k": Int(-1),
+    "callbacks.val_vis.count": Int(0),
+    "callbacks.val_vis.tile": Int(16),
+}
+
+STREAM = {
+    "stream.source": Choice("data", "folder", "video"),
+    "stream.path": Text(null=True),
+    "stream.split": Choice("train", "val", "test"),
+    "stream.seed": Choice("gt", "prompts", "auto"),
+    "stream.prompts_file": Text(null=True),
+    "stream.memory_every": Int(1),
+    "stream.memory_source": Choice("raw", "refined"),
+    "stream.max_memory": Int(0, null=True),
+    "stream.max_cond_memory": Int(1),
+    "stream.compact_memory": Bool(),
+    "stream.autoprompt_every": Int(0),
+    "stream.autoprompt_hold": Int(0),
+    "stream.ema_alpha": Float(0.0, 1.0, hi_open=True),
+    "stream.fill_holes": Int(0),
+    "stream.open_radius": Int(0),
+    "stream.threshold": Float(0.0, 1.0, lo_open=True, hi_open=True),
+    "stream.non_overlap": Bool(),
+    "stream.low_confidence": PROB,
+    "stream.max_change": PROB,
+    "stream.max_videos": Int(1, null=True),
+    "stream.max_frames": Int(1, null=True),
+    "stream.expected_frames": Int(1, null=True),
+    "stream.difficult_frames": Text(null=True),
+    "stream.compare_to": Text(null=True),
+    "stream.regression_tol": Float(0.0),
+    "stream.save_masks": Bool(),
+    "stream.save_video": Bool(),
+    "stream.video_fps": Float(0.0, lo_open=True),
+    "stream.progress": Bool(),
+    "stream.device": Text(),
+    "stream.memory_dtype": Choice("bfloat16", "float32", "float16"),
+    "stream.refiner_onnx": Text(null=True),
+    "stream.refiner_checkpoint": Text(null=True),
 }
 
 EVAL = {
@@ -222,4 +261,4 @@ EVAL = {
     "eval.thresholds.step": Float(0.0, 1.0, lo_open=True),
 }
 
-ALL = {**ROOT, **MODEL, **PROMPT, **DATA, **TRAINING, **EVAL}
+ALL = {**ROOT, **MODEL, **PROMPT, **DATA, **TRAINING, **EVAL, **STREAM}
