@@ -84,6 +84,8 @@ def make_data(cfg: DictConfig) -> dict[str, Any]:
                            bool(rc.prior.multimask_output))
     model_info = {"variant": cfg.model.variant, "checkpoint_path": cfg.model.checkpoint_path,
                   "image_size": int(cfg.model.image_size)}
+    if not cfg.model.checkpoint_path:  # random weights: their seed identifies them
+        model_info["random_init_seed"] = cfg.model.get("seed", cfg.get("seed"))
     summary = generate_priors(records, meta, work, lambda: build_sam2_model(cfg.model).to(device), prior_spec,
                               model_info, max_frames=rc.prior.get("max_frames"))
     logger.info(f"Priors: {summary['written']} written, {summary['skipped_verified']} verified and kept; "
