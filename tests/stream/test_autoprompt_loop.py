@@ -41,3 +41,13 @@ def test_reprompt_cadence_and_hold(debug_model):
     assert all(1 in f.autoprompted for f in held[1:6])
     # re-prompted frames differ from plain tracking (SAM2 ran on a box + point instead of memory)
     assert any(not np.array_equal(a.masks, b.masks) for a, b in zip(plain[1:], held[1:]))
+
+
+def test_prompt_free_seed_starts_object_one(debug_model):
+    from sam2_video.stream.seeds import auto_seed
+
+    v = occlusion_video(num_frames=4, seed=0)
+    s = StreamSettings(source="folder", path="-", seed="auto", progress=False)
+    frames = list(StreamRunner(debug_model, s).frames(IteratorSource(list(v.frames), "occ"), auto_seed))
+    assert frames[0].prompted == {1} and all(f.object_ids == [1] for f in frames)
+    assert all(f.masks.shape == (1, *v.frames.shape[1:3]) for f in frames)
