@@ -65,6 +65,9 @@ MODEL = {
     "model.hiera.embed_dim": Int(1),
     "model.hiera.num_heads": Int(1),
     "model.hiera.stages": Seq(item=Int(1), min_len=1),
+    "model.hiera.global_att_blocks": Seq(item=Int(0)),
+    "model.hiera.window_pos_embed_bkg_spatial_size": Seq(item=Int(1), length=2),
+    "model.hiera.window_spec": Seq(item=Int(1), min_len=1),
     "model.hiera.drop_path_rate": Float(0.0, 1.0, hi_open=True),
     "model.backbone_channel_list": Seq(item=Int(1), min_len=1),
     "model.d_model": Int(1),
@@ -186,8 +189,6 @@ TRAINING = {
     "callbacks.val_vis.count": Int(0),
     "callbacks.val_vis.tile": Int(16, null=True),
     "callbacks.model_checkpoint.save_top_k": Int(-1),
-    "callbacks.val_vis.count": Int(0),
-    "callbacks.val_vis.tile": Int(16),
 }
 
 STREAM = {
@@ -249,9 +250,6 @@ EVAL = {
     "eval.seed": Int(0, 2**32 - 1),
     "eval.save_masks": Bool(),
     "eval.save_rle": Bool(),
-    "eval.auto_prompt.every": Int(0),
-    "eval.auto_prompt.on_collapse": Float(0.0, 1.0),
-    "eval.auto_prompt.min_area": Int(0),
     "eval.save_video": Bool(),
     "eval.video_fps": Float(0.0, lo_open=True),
     "eval.report": Bool(),
