@@ -1,14 +1,13 @@
 """Whole-video propagation: a thin loop over a :class:`TrackingSession` with frame prefetch.
 
 Used by the evaluation and the threshold search. Frames are loaded lazily, one at a time (decoded
-and resized one frame ahead in a background thread on GPU or when a CPU core is spare); an object's
+and resized one frame ahead in a background thread on GPU); an object's
 predictions start at its first prompt frame (Meta's ``vos_inference`` semantics for objects that
 appear later); later prompts (re-prompting) act from the moment the stream reaches them.
 """
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterator, Mapping, Optional, Sequence
 
@@ -28,8 +27,8 @@ class VideoPropagator:
     """Run prompts through whole videos with one model and one set of inference settings.
 
     ``prefetch``: frames decoded and resized ahead in a background thread, overlapping the model;
-    default 1 on GPU, and on CPU when torch leaves a core free (``torch.get_num_threads()`` below the
-    cores this process may use), else 0: decoding would only compete with the model for its cores.
+    default 1 on GPU, 0 on CPU: measured on the shared 2-core machine under load, the thread only
+    competed with the model (docs/benchmarks.md); pass 1 where a CPU core is really idle.
     """
 
     def __init__(self, model: SAM2Base, memory_dtype: Optional[torch.dtype] = torch.bfloat16,
@@ -37,7 +36,7 @@ class VideoPropagator:
                  policy: MemoryPolicy = MemoryPolicy()) -> None:
         self.model = model.eval()
         self.device = next(model.parameters()).device
-        self.prefetch = int(prefetch) if prefetch is not None else int(self.device.type != "cpu" or _spare_core())
+        self.prefetch = int(prefetch) if prefetch is not None else int(self.device.type != "cpu")
         self.memory_dtype, self.autocast_dtype, self.policy = memory_dtype, autocast_dtype, policy
         self.image_size = int(model.image_size)
 
@@ -73,11 +72,6 @@ class VideoPropagator:
                 feats = session.encode(t, image)
                 last = t == num_frames - 1  # nothing reads the last frame's memory: skip its encoder
                 yield session.step(feats, prompts_at(t) if schedule.get(t) else None, False if last else None)
-
-
-def _spare_core() -> bool:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return torch.get_num_threads() < cores
 
 
 def static_prompts(prompts: Mapping[int, Mapping[int, FramePrompt]]) -> tuple[dict[int, list[int]], PromptSource]:
