@@ -67,7 +67,7 @@ def main() -> None:
     seeds = 1 if args.quick else args.seeds
     rows = {name: [] for name in SETTINGS}
     for seed in range(seeds):
-        video = occlusion_video(num_frames=30 if args.quick else 40, seed=seed)
+        video = occlusion_video(num_frames=40, seed=seed)
         for name, kw in SETTINGS.items():
             rows[name].append(measure(model, video, **kw))
     weights = "fitted" if args.checkpoint else "random weights"
