@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Hashable, Optional, Sequence
+from typing import Callable, Hashable, NamedTuple, Optional, Sequence
 
 from loguru import logger
 
@@ -43,16 +43,17 @@ def read_video_list(list_file: Path) -> list[str]:
     return [n for n in names if n and not n.startswith("#")]
 
 
-@dataclass(frozen=True)
-class FolderFrame:
-    image: Path
-    label: Path
+class FolderFrame(NamedTuple):
+    image: Path  # the frame
+    label: Path  # its label (same stem)
 
 
 @dataclass(frozen=True)
 class FolderVideo:
+    """A video folder: its name and frames, in natural-sort order of the stems (order = position)."""
+
     name: str
-    frames: list[FolderFrame]  # natural-sort order of the stems; order = position
+    frames: list[FolderFrame]
 
 
 _INDEX_CACHE: dict = {}

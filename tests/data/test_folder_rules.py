@@ -31,16 +31,24 @@ def _frame(k: int) -> np.ndarray:
     return (rng.random((H, W, 3)) * 255).astype(np.uint8)
 
 
+def _video(images, labels, prefix: str, save_label) -> None:
+    """Frames ``<prefix><stem>.png`` in ``images`` and their labels (``save_label(k, path_stem)``) in ``labels``."""
+    images.mkdir(parents=True)
+    labels.mkdir(parents=True)
+    for stem in STEMS:
+        Image.fromarray(_frame(int(stem))).save(images / f"{prefix}{stem}.png")
+        save_label(int(stem), labels / f"{prefix}{stem}")
+
+
+def _palette_png(k, stem) -> None:
+    png = Image.fromarray(_labels(k), mode="P")
+    png.putpalette(davis_palette())
+    png.save(stem.with_suffix(".png"))
+
+
 def _davis(root):
     for name in ("vid_b", "vid_a"):
-        (root / "JPEGImages" / name).mkdir(parents=True)
-        (root / "Annotations" / name).mkdir(parents=True)
-        for stem in STEMS:
-            k = int(stem)
-            Image.fromarray(_frame(k)).save(root / "JPEGImages" / name / f"{stem}.png")
-            png = Image.fromarray(_labels(k), mode="P")
-            png.putpalette(davis_palette())
-            png.save(root / "Annotations" / name / f"{stem}.png")
+        _video(root / "JPEGImages" / name, root / "Annotations" / name, "", _palette_png)
     return root
 
 
@@ -79,13 +87,11 @@ def test_davis_void_and_order_are_read_the_same_by_loader_and_converter(tmp_path
 @pytest.mark.parametrize("ext", [".png", ".jpg"])
 def test_polyp_order_and_threshold_are_read_the_same_by_loader_and_converter(tmp_path, ext):
     split = tmp_path / "raw" / "train"
+    def binary(k, stem):
+        Image.fromarray(((_labels(k) == 1) * 255).astype(np.uint8)).save(stem.with_name(stem.name + ext))
+
     for seq in ("case10", "case2"):
-        (split / "images" / seq).mkdir(parents=True)
-        (split / "masks" / seq).mkdir(parents=True)
-        for stem in STEMS:
-            k = int(stem)
-            Image.fromarray(_frame(k)).save(split / "images" / seq / f"frame{stem}.png")
-            Image.fromarray(((_labels(k) == 1) * 255).astype(np.uint8)).save(split / "masks" / seq / f"frame{stem}{ext}")
+        _video(split / "images" / seq, split / "masks" / seq, "frame", binary)
     (split / "train_list.txt").write_text("case2\ncase10\n")
     loaded = load_polyp_index(split)
     convert_video_folder(tmp_path / "raw", tmp_path / "out" / "p.json", tmp_path / "out" / "images", layout="polyp")
