@@ -3,6 +3,9 @@
 - CE: softmax cross-entropy over the C + 1 logits, ``IGNORE`` pixels (letterbox / warp border) skipped.
 - Dice: 1 - mean over the C foreground classes of the soft Dice ``2 sum(p g) / (sum p + sum g)``,
   summed over the batch's valid pixels (classes absent from both prediction and batch count 1).
+- Temporal (optional, ``temporal`` > 0, train-time only): on adjacent annotated frames of one video
+  (same augmentation), the mean total-variation distance ``0.5 sum_k |p_t,k - p_t+1,k|`` between the
+  two softmax maps over pixels valid in both; no optical flow (a small-motion prior, seed 004).
 - Boundary: binary cross-entropy (``boundary_pos_weight`` on edge pixels) between the boundary
   head's logit and the ground-truth edge map: pixels whose 3x3 neighbourhood holds another class.
 """
@@ -35,9 +38,10 @@ class RefinerLoss:
     dice: float = 0.5
     boundary: float = 0.2
     boundary_pos_weight: float = 5.0
+    temporal: float = 0.0
 
     def __post_init__(self) -> None:
-        if min(self.ce, self.dice, self.boundary) < 0 or self.ce + self.dice + self.boundary <= 0:
+        if self.temporal < 0 or min(self.ce, self.dice, self.boundary) < 0 or self.ce + self.dice + self.boundary <= 0:
             raise ConfigError(f"refiner.loss weights must be >= 0 and not all 0 (got {self})")
 
     def __call__(self, logits: torch.Tensor, target: torch.Tensor, edge_logits: torch.Tensor | None = None
@@ -65,3 +69,9 @@ class RefinerLoss:
         weights = {"ce": self.ce, "dice": self.dice, "boundary": self.boundary}
         total_loss = sum(weights[k] * v for k, v in terms.items())
         return total_loss, terms
+
+
+def temporal_consistency(logits: torch.Tensor, next_logits: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Mean over ``valid`` (B, H, W) pixels of the total-variation distance between two (B, K, H, W) softmax maps."""
+    tv = 0.5 * (logits.float().softmax(1) - next_logits.float().softmax(1)).abs().sum(1)
+    return (tv * valid).sum() / valid.sum().clamp(min=1)

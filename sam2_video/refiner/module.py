@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from sam2_video.data.visualize import save_rgb
-from sam2_video.refiner.losses import RefinerLoss
+from sam2_video.refiner.letterbox import IGNORE
+from sam2_video.refiner.losses import RefinerLoss, temporal_consistency
 from sam2_video.refiner.metrics import ScoreBook
 from sam2_video.refiner.model import TinyRefiner, prior_logits_as_classes
 from sam2_video.refiner.visualize import overlay_panel
@@ -41,6 +42,10 @@ class RefinerModule(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         logits, edges = self.model.forward_train(batch["image"], batch["prior"])
         total, terms = self.loss(logits, batch["target"], edges)
+        if self.loss.temporal and "next_image" in batch:
+            valid = (batch["target"] != IGNORE) & (batch["next_target"] != IGNORE)
+            terms["temporal"] = temporal_consistency(logits, self.model(batch["next_image"], batch["next_prior"]), valid)
+            total = total + self.loss.temporal * terms["temporal"]
         bs = batch["image"].shape[0]
         self.log("train/loss", total, prog_bar=True, batch_size=bs)
         for k, v in terms.items():

@@ -45,7 +45,7 @@ def build_refiner_module(cfg: DictConfig, num_classes: int, class_names: dict[in
 def build_datamodule(cfg: DictConfig) -> RefinerDataModule:
     rc = cfg.refiner
     return build(rc.datamodule, work_dir=rc.work_dir, resolution=list(rc.resolution),
-                 absent_logit=rc.prior.absent_logit, seed=cfg.seed)
+                 absent_logit=rc.prior.absent_logit, seed=cfg.seed, temporal_pairs=float(rc.loss.temporal) > 0)
 
 
 def log_to(path: Path, level: str) -> None:
