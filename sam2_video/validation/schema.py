@@ -199,8 +199,8 @@ STREAM = {
     "stream.prompts_file": Text(null=True),
     "stream.memory_every": Int(1),
     "stream.memory_source": Choice("raw", "refined"),
-    "stream.max_memory": Int(0, null=True),
-    "stream.max_cond_memory": Int(1),
+    "stream.max_memory": Int(1, null=True),       # null: what SAM2 reads (sam2_video.stream.settings)
+    "stream.max_cond_memory": Int(1, null=True),  # null: keep every conditioning entry
     "stream.compact_memory": Bool(),
     "stream.autoprompt_every": Int(0),
     "stream.autoprompt_hold": Int(0),

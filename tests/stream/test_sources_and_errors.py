@@ -180,3 +180,19 @@ def test_torch_refiner_from_the_refiner_config_and_a_checkpoint(tmp_path):
         load_torch_refiner(cfg, str(tmp_path / "ref.pt"), 3)
     with pytest.raises(ConfigError, match="refiner=default"):
         load_torch_refiner(compose_config(["sam2=debug"]), str(tmp_path / "ref.pt"), 2)
+
+
+@pytest.mark.parametrize("override,accepted", [("stream.max_memory=0", False), ("stream.max_memory=null", True),
+                                               ("stream.max_cond_memory=0", False), ("stream.max_cond_memory=null", True),
+                                               ("stream.max_cond_memory=2", True)])
+def test_config_schema_and_stream_settings_agree_on_memory_caps(override, accepted):
+    from sam2_video.config import compose_config
+    from sam2_video.validation.checks import check_types
+
+    cfg = compose_config([override])
+    for check in (lambda: check_types(cfg), lambda: StreamSettings.from_config(cfg.stream)):
+        if accepted:
+            check()
+        else:
+            with pytest.raises(ConfigError, match=override.split("=")[0]):
+                check()
