@@ -2,6 +2,10 @@
 
     python -m sam2_video.results outputs/multirun [--sort-by val/jf] [--ascending] [--out results]
 
+Without ``--sort-by`` the table is sorted by the first of ``DEFAULT_SORT_KEYS`` that some run has
+(``val/jf`` for training runs, ``eval/JF`` for evaluation-only and streaming runs), else by the
+first metric column, else by run folder.
+
 A run is a folder holding ``metrics.json`` (written by ``train(cfg)``), ``summary.json`` (an
 evaluation-only run of ``baseline_eval.py``: its ``overall`` numbers become the ``eval/*`` columns,
 the same names as a training run's evaluation, and ``run_type`` says ``eval``, or the summary's
@@ -39,7 +43,7 @@ from sam2_video.errors import ConfigError
 METRICS_FILE = "metrics.json"
 EVAL_SUMMARY_FILE = "summary.json"  # baseline_eval.py's output (sam2_video.eval.evaluate)
 CONFIG_FALLBACK_KEYS: tuple[str, ...] = ("task_name", "model.variant", "data.root", "eval.prompt_type", "optim.lr")
-DEFAULT_SORT = "val/jf"
+DEFAULT_SORT_KEYS: tuple[str, ...] = ("val/jf", "eval/JF", "best/val/jf", "eval/J", "val/dice", "eval/dice")
 
 
 @dataclass
@@ -183,17 +187,20 @@ def collect_runs(root: str | Path) -> list[Run]:
 class Table:
     columns: list[str]
     rows: list[dict[str, Any]]
+    sort_by: str = "run"  # the column the rows are sorted by
 
 
 def build_table(
     runs: Sequence[Run],
     root: str | Path,
-    sort_by: str = DEFAULT_SORT,
+    sort_by: str | None = None,
     ascending: bool = False,
     metric_patterns: Sequence[str] | None = None,
     varying_only: bool = False,
 ) -> Table:
     """Rows sorted by ``sort_by`` (runs without it last, then by path); metric columns filtered by glob.
+
+    ``sort_by`` None: the first of ``DEFAULT_SORT_KEYS`` present (see :func:`default_sort_key`).
 
     ``varying_only`` drops setting columns whose value is the same in every run.
     """
@@ -203,6 +210,8 @@ def build_table(
     if varying_only and len(runs) > 1:
         setting_cols = [c for c in setting_cols if len({r.settings.get(c) for r in runs}) > 1]
     metric_cols = sorted({k for r in runs for k in r.metrics})
+    if sort_by is None:
+        sort_by = default_sort_key(metric_cols)
     if metric_patterns:
         metric_cols = [c for c in metric_cols if c == sort_by or any(fnmatch.fnmatch(c, p) for p in metric_patterns)]
     known = {"run", "status", *setting_cols, *metric_cols}
@@ -231,7 +240,13 @@ def build_table(
         return (0, 0, str(value), row["run"])
 
     rows.sort(key=key)  # numbers best first (or smallest with ascending); text A-Z
-    return Table(["run", "status", *setting_cols, *metric_cols], rows)
+    return Table(["run", "status", *setting_cols, *metric_cols], rows, sort_by)
+
+
+def default_sort_key(metric_cols: Sequence[str]) -> str:
+    """The first of ``DEFAULT_SORT_KEYS`` among ``metric_cols``, else the first metric, else ``run``."""
+    present = set(metric_cols)
+    return next((k for k in DEFAULT_SORT_KEYS if k in present), metric_cols[0] if metric_cols else "run")
 
 
 def _cell(value: Any, precise: bool) -> str:
@@ -279,7 +294,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m sam2_video.results", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("outputs_dir", help="folder to search for runs, e.g. outputs/multirun")
-    p.add_argument("--sort-by", default=DEFAULT_SORT, help=f"column to sort by (default {DEFAULT_SORT}, best first)")
+    p.add_argument("--sort-by", default=None,
+                   help=f"column to sort by, best first (default: the first present of {', '.join(DEFAULT_SORT_KEYS)})")
     p.add_argument("--ascending", action="store_true", help="smallest first (for losses)")
     p.add_argument("--metrics", nargs="+", default=None, help="glob patterns of metric columns to keep, e.g. 'val/*'")
     p.add_argument("--varying-only", action="store_true", help="hide settings that are equal in every run")
@@ -293,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         out = Path(args.out or Path(args.outputs_dir) / "results")
         md, csv_path = write_tables(table, out)
         plots = [] if args.no_plots else plot_metrics(table, runs, args.outputs_dir, out.with_name(out.name + "_plots"),
-                                                      ascending_metrics=[args.sort_by] if args.ascending else ())
+                                                      ascending_metrics=[table.sort_by] if args.ascending else ())
     sys.stdout.write(to_markdown(table))  # the table is the command's output (pipe it to a file)
     logger.info(f"{len(runs)} runs -> {md}, {csv_path}" + (f", {len(plots)} plots in {plots[0].parent}" if plots else ""))
 

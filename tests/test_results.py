@@ -151,3 +151,21 @@ def test_one_plot_per_metric_sorted_and_coloured_by_dataset(outputs, tmp_path):
     assert [v for _, v in ranked("val/loss", table.rows, ascending=True)] == [1.0, 2.0, 3.0, 4.0]
     main([str(outputs), "--no-plots", "--out", str(tmp_path / "bare")])
     assert not (tmp_path / "bare_plots").exists()
+
+
+def test_default_sort_falls_back_to_the_evaluation_metric(tmp_path):
+    """A folder of evaluation-only / streaming runs (no val/jf anywhere) sorts by eval/JF, best first."""
+    root = tmp_path / "evals"
+    for name, jf in (("a", 0.2), ("b", 0.7), ("c", 0.5)):
+        _eval_run(root, name, jf, "synthetic")
+    table = build_table(collect_runs(root), root)
+    assert table.sort_by == "eval/JF" and [r["run"] for r in table.rows] == ["b", "c", "a"]
+    main([str(root), "--no-plots"])  # the CLI default no longer fails on such a folder
+    md = (root / "results.md").read_text()
+    assert md.index("| b ") < md.index("| c ") < md.index("| a ")
+    # with training runs present val/jf wins; with no metrics at all the run folder is the key
+    _run(root, "train", ["optim.lr=1"], _metrics(0.1, 1.0))
+    assert build_table(collect_runs(root), root).sort_by == "val/jf"
+    bare = tmp_path / "bare"
+    _run(bare, "x", ["optim.lr=1"])
+    assert build_table(collect_runs(bare), bare).sort_by == "run"
