@@ -30,6 +30,7 @@ from sam2_video.refiner.make_data import make_data, refiner_cfg
 from sam2_video.refiner.model import count_parameters
 from sam2_video.refiner.module import RefinerModule
 from sam2_video.training.run_setup import build_loggers
+from sam2_video.validation.checks import check_types
 
 
 def build_refiner_module(cfg: DictConfig, num_classes: int, class_names: dict[int, str], vis_dir: Path | None
@@ -74,6 +75,7 @@ def comparison_lines(metrics: dict[str, float]) -> list[str]:
 def train_refiner(cfg: DictConfig) -> dict[str, Any]:
     """The whole job (see the module docstring); returns what metrics.json holds."""
     rc = refiner_cfg(cfg)
+    check_types(cfg)  # the shared groups (trainer, callbacks, ...) get the project's checks, before any write
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     log_to(out / "train.log", cfg.log_level)
