@@ -38,7 +38,7 @@ def test_frozen_sam2_only_prompt_encoder_changes(make_cfg, clip_length, extra):
         outs = module(batch)  # kind drawn from prompt.train.mix = {auto: 1}
         assert len(outs) == clip_length
         loss = module.loss(outs, batch.masks)
-        assert float(loss["loss_class"]) > 0  # the object score is supervised
+        assert float(loss["loss_class"].detach()) > 0  # the object score is supervised
         opt.zero_grad()
         loss[CORE_LOSS_KEY].backward()
         opt.step()
