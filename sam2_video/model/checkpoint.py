@@ -33,10 +33,14 @@ def load_file(path: str | os.PathLike, map_location: Any = "cpu", key: str = "mo
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # corrupt, truncated, or pickled arbitrary objects (refused, never run)
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        code = next((ln for ln in lines if "GLOBAL" in ln and "blocked" in ln or "Unsupported global" in ln), None)
+        detail = next((ln for ln in lines if not ln.startswith(("Weights only load failed", "Please file", "Check the"))),
+                      lines[0] if lines else type(exc).__name__)
+        why = (f"it needs code to unpickle, which is refused: {code[:120]}" if code
+               else f"corrupt, truncated or not a torch file: {detail[:120]}")
         raise CheckpointError(
-            f"{key}={path}: not a readable weights-only torch checkpoint ({first_line[:160]}); "
-            "re-download or re-export it (files that need arbitrary code to load are refused)"
+            f"{key}={path}: not a readable torch checkpoint ({why}); re-download or re-export it"
         ) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     callbacks = build_callbacks(cfg, have_logger=bool(loggers))
     trainer = build_trainer(cfg, callbacks, loggers)
     ckpt_path = resolve_ckpt_path(cfg.ckpt_path, out, cfg)
+    if int(os.environ.get("LOCAL_RANK", "0")) == 0:
+        datamodule.prepare_data()  # synthetic data generated, datasets read and checked: a malformed
+    datamodule.setup("fit")  # dataset is refused here, before the run folder gets a file
 
     out.mkdir(parents=True, exist_ok=True)  # the set-up holds: from here on the run writes
     remove_stale_temps(out)

@@ -113,7 +113,7 @@ def test_every_loader_refuses_pickled_code(evil_ckpt, tmp_path, synthetic_root):
                lambda: WeightsOnlyCheckpointIO().load_checkpoint(path),
                lambda: resolve_ckpt_path(str(path), tmp_path, run_cfg(tmp_path, synthetic_root))]
     for load in loaders:
-        with pytest.raises(CheckpointError, match="evil.ckpt"):
+        with pytest.raises(CheckpointError, match="evil.ckpt.*needs code to unpickle"):
             load()
     assert not marker.exists()
 
@@ -136,3 +136,16 @@ def test_no_other_torch_load_in_the_project():
         if re.search(r"torch\.load\(", p.read_text()):
             offenders.append(p.name)
     assert not offenders, offenders
+
+
+def test_malformed_dataset_refused_before_anything_is_written(tmp_path, synthetic_root):
+    import shutil
+
+    from sam2_video.errors import DatasetError
+
+    root = tmp_path / "ds"
+    shutil.copytree(synthetic_root, root)
+    (root / "train.json").write_text('{"images": [], "annotations": "oops"')  # truncated JSON
+    with pytest.raises(DatasetError):
+        train_mod.train(run_cfg(tmp_path, root, "trainer.max_epochs=1"))
+    assert not (tmp_path / "run").exists()
