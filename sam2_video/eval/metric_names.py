@@ -19,6 +19,8 @@ OBJECT_METRICS = ("JF", "J", "F", "J_recall", "F_recall", "dice", "iou")
 _CLASS_KEYS = {"challenge_iou": "challenge_iou", "endovis_iou": "iou", "mciou": "mciou",
                "ternaus_dice": "dice", "ternaus_jaccard": "jaccard"}
 CLASS_METRICS = tuple(_CLASS_KEYS)
+VIDEO_CLASS_METRICS = ("challenge_iou", "endovis_iou", "mciou")  # the class metrics of per-video rows
+REPORT_METRICS = OBJECT_METRICS + CLASS_METRICS[:4]  # report.md's overall table
 METRICS = OBJECT_METRICS + CLASS_METRICS
 
 

@@ -18,7 +18,8 @@ from sam2_video.atomic import atomic_path  # noqa: E402
 from sam2_video.data.index import VideoIndex  # noqa: E402
 from sam2_video.data.visualize import draw_labels  # noqa: E402
 from sam2_video.eval.runner import plan_video  # noqa: E402
-from sam2_video.eval.tables import CATEGORY_COLUMNS, METRIC_COLUMNS, VIDEO_COLUMNS  # noqa: E402
+from sam2_video.eval.metric_names import REPORT_METRICS  # noqa: E402
+from sam2_video.eval.tables import CATEGORY_COLUMNS, VIDEO_COLUMNS  # noqa: E402
 from sam2_video.eval.writers import label_map, markdown_table, palette_values, write_markdown  # noqa: E402
 
 
@@ -102,8 +103,7 @@ def write_report(out: Path, summary: dict[str, Any], index: VideoIndex,
               f"- {o['num_videos']} videos, {o['num_objects']} objects, "
               f"{summary.get('timing', {}).get('frames', '?')} frames "
               f"({summary.get('timing', {}).get('fps', '?')} frames/s)", "", "## Overall", ""]
-    overall_cols = [*METRIC_COLUMNS, "challenge_iou", "endovis_iou", "mciou", "ternaus_dice"]
-    lines += [markdown_table([o], overall_cols), "## Per category", ""]
+    lines += [markdown_table([o], REPORT_METRICS), "## Per category", ""]
     lines += [markdown_table([{"category": c, **m} for c, m in summary["per_category"].items()], CATEGORY_COLUMNS)]
     if summary["per_category"]:
         category_chart(summary, fig_dir / "per_category.png")

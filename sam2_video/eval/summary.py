@@ -22,7 +22,7 @@ from sam2_video.atomic import write_json
 from sam2_video.errors import DatasetError
 from sam2_video.eval.aggregate import ObjectAccumulator, at, group_pool, pool_objects
 from sam2_video.eval.endovis_metrics import EndoVisAccumulator
-from sam2_video.eval.metric_names import METRICS, OBJECT_METRICS, class_metrics
+from sam2_video.eval.metric_names import METRICS, OBJECT_METRICS, VIDEO_CLASS_METRICS, class_metrics
 from sam2_video.eval.writers import jsonable
 
 SUMMARY_FILE = "summary.json"
@@ -69,7 +69,7 @@ class EvalSummary:
         per_video = {vid: at(m, k) for vid, m in group_pool(objects, "video_id").items()}
         for vid, acc in endovis_per_video.items():
             ev = at(class_metrics(acc.result()), k)
-            per_video.setdefault(vid, {}).update({m: ev[m] for m in ("challenge_iou", "endovis_iou", "mciou")},
+            per_video.setdefault(vid, {}).update({m: ev[m] for m in VIDEO_CLASS_METRICS},
                                                  num_objects=sum(o.video_id == vid for o in objects))
         per_category = {name(cid): {"category_id": int(cid), **at(m, k),
                                     "num_objects": sum(o.category_id == cid for o in objects)}
