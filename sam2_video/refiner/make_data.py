@@ -95,13 +95,10 @@ def make_data(cfg: DictConfig) -> dict[str, Any]:
 
 
 def main() -> None:
-    from sam2_video.cli import hydra_main
-    from sam2_video.refiner.train import log_to
+    from sam2_video.cli import hydra_main, setup_console
 
     def run(cfg: DictConfig) -> None:
-        rc = refiner_cfg(cfg)
-        Path(rc.work_dir).mkdir(parents=True, exist_ok=True)
-        log_to(Path(rc.work_dir) / "make_data.log", cfg.log_level)
+        setup_console(cfg.log_level)
         make_data(cfg)
 
     hydra_main()(run)()

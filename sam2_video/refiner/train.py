@@ -9,7 +9,6 @@ Outputs in ``output_dir``: ``config.yaml``, ``checkpoints/{best,last}.ckpt``, ``
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from sam2_video.refiner.index import read_index
 from sam2_video.refiner.make_data import make_data, refiner_cfg
 from sam2_video.refiner.model import count_parameters
 from sam2_video.refiner.module import RefinerModule
-from sam2_video.training.run_setup import build_loggers
+from sam2_video.training.run_setup import build_loggers, setup_logging
 from sam2_video.validation.checks import check_types
 
 
@@ -47,13 +46,6 @@ def build_datamodule(cfg: DictConfig) -> RefinerDataModule:
     rc = cfg.refiner
     return build(rc.datamodule, work_dir=rc.work_dir, resolution=list(rc.resolution),
                  absent_logit=rc.prior.absent_logit, seed=cfg.seed, temporal_pairs=float(rc.loss.temporal) > 0)
-
-
-def log_to(path: Path, level: str) -> None:
-    """Console sink at ``level`` and a DEBUG file sink at ``path``."""
-    logger.remove()
-    logger.add(sys.stderr, level=level, format="<green>{time:HH:mm:ss}</green> | <level>{level: <7}</level> | {message}")
-    logger.add(path, level="DEBUG")
 
 
 def callbacks(cfg: DictConfig, have_logger: bool) -> list:
@@ -76,11 +68,10 @@ def train_refiner(cfg: DictConfig) -> dict[str, Any]:
     """The whole job (see the module docstring); returns what metrics.json holds."""
     rc = refiner_cfg(cfg)
     check_types(cfg)  # the shared groups (trainer, callbacks, ...) get the project's checks, before any write
-    out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    log_to(out / "train.log", cfg.log_level)
     if cfg.callbacks.monitor.split("/")[-1].split("_")[0] not in ("refined", "loss"):
         raise ConfigError(f"callbacks.monitor={cfg.callbacks.monitor}: use val/refined_dice (or another val/refined_*)")
+    file_log = setup_logging(cfg.log_level)  # train.log is written once the set-up below holds
+    out = Path(cfg.output_dir)
     result: dict[str, Any] = {"output_dir": str(out), "data": make_data(cfg)}
     L.seed_everything(cfg.seed, workers=True)
     _, meta = read_index(Path(rc.work_dir))
@@ -90,6 +81,8 @@ def train_refiner(cfg: DictConfig) -> dict[str, Any]:
     logger.info(f"Refiner: {result['parameters']:,} parameters, {meta.num_classes} classes, input {list(rc.resolution)}")
     loggers = build_loggers(cfg)
     trainer: L.Trainer = build(cfg.trainer, callbacks=callbacks(cfg, bool(loggers)), logger=loggers or False)
+    out.mkdir(parents=True, exist_ok=True)
+    file_log.open(out / "train.log")
     write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
     started = time.time()
