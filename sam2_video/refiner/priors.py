@@ -56,6 +56,10 @@ def load_prior(path: Path, num_classes: int, hw: tuple[int, int]) -> np.ndarray:
         raise DatasetError(f"{path}: prior missing; run the priors step (make_data) first") from None
     except (ValueError, OSError, EOFError) as exc:
         raise DatasetError(f"{path}: unreadable prior ({exc}); delete it and rerun make_data") from None
+    return _checked(arr, path, num_classes, hw)
+
+
+def _checked(arr: np.ndarray, path: Path, num_classes: int, hw: tuple[int, int]) -> np.ndarray:
     want = (num_classes, *hw)
     if arr.dtype != np.float16 or arr.shape != want:
         raise DatasetError(
@@ -66,23 +70,25 @@ def load_prior(path: Path, num_classes: int, hw: tuple[int, int]) -> np.ndarray:
 
 
 def _finished(path: Path, num_classes: int, hw: tuple[int, int]) -> np.ndarray | None:
-    """The verified prior at ``path``, or None when missing / torn (to be redone)."""
+    """The verified prior at ``path``, or None when missing / torn (to be redone); another shape is an error."""
     if not path.is_file():
         return None
     try:
-        return load_prior(path, num_classes, hw)
-    except DatasetError as exc:
-        if "unreadable" not in str(exc):
-            raise
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError):
         logger.warning(f"{path}: torn or unreadable, regenerating it")
         return None
+    return _checked(arr, path, num_classes, hw)
 
 
 def check_params(work_dir: Path, params: dict) -> None:
     """Write ``sam2_prior/params.json`` or refuse to mix priors made with other settings."""
     path = work_dir / PRIOR_DIR / "params.json"
     if path.is_file():
-        old = json.loads(path.read_text())
+        try:
+            old = json.loads(path.read_text())
+        except ValueError:
+            raise ConfigError(f"{path}: unreadable; delete that sam2_prior/ folder (or only params.json) and rerun") from None
         if old != params:
             diff = sorted(k for k in set(old) | set(params) if old.get(k) != params.get(k))
             raise ConfigError(
