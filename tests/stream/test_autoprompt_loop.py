@@ -24,9 +24,10 @@ def _frames(model, video, n, **kw):
 
 
 def test_occlusion_scene_hides_the_object_and_it_reappears():
-    v = occlusion_video(num_frames=40, seed=1)
-    assert v.hidden and v.clear and min(v.clear) > max(v.hidden)
+    v = occlusion_video(seed=1)
+    assert v.before and v.hidden and v.clear and max(v.before) < min(v.hidden) and min(v.clear) > max(v.hidden)
     assert v.masks[0].sum() > 500 and not v.masks[v.hidden].any() and v.masks[v.clear].all(axis=0).any()
+    assert len(v.hidden) >= 8  # hidden longer than SAM2's memory window (num_maskmem 7): memory holds only "absent"
 
 
 def test_reprompt_cadence_and_hold(debug_model):
