@@ -16,7 +16,6 @@ The learned prompt always decodes a single mask (it names one category: nothing 
 
 from __future__ import annotations
 
-import contextvars
 from functools import partial
 from pathlib import Path
 from typing import Optional
@@ -32,12 +31,6 @@ from sam2_video.model.sam2_train import SAM2VideoTrainer
 AUTO_KIND = "auto"
 AUTO_CATEGORIES = "auto_categories"  # point_inputs key: (B,) int64 dataset category ids
 AUTO_IMAGE_FEATURES = "auto_prompt_image_features"  # backbone_out / point_inputs key: (B, c, h, w)
-
-# Category ids of the clip batch being trained / validated with kind ``auto`` (set for the duration
-# of one ``forward`` call only; read by ``prepare_prompt_inputs`` deeper in Meta's call chain).
-_TRAIN_CATEGORIES: contextvars.ContextVar[Optional[torch.Tensor]] = contextvars.ContextVar(
-    "auto_prompt_train_categories", default=None)
-
 
 def auto_point_inputs(categories: torch.Tensor, image_features: Optional[torch.Tensor] = None) -> dict:
     """SAM2 ``point_inputs`` meaning "learned prompt for these categories" (no clicks)."""
@@ -101,15 +94,10 @@ class AutoPromptMixin:
         if prompt_kind is None and self.training and input.num_frames == 1 \
                 and float(getattr(self, "prob_to_use_auto_input_for_train", 0.0)) >= 1.0:
             prompt_kind = "auto"  # image mode: Meta forces clicks on 1-frame clips; an auto-only mix means auto
-        token = _TRAIN_CATEGORIES.set(categories)
-        try:
-            return super().forward(input, prompts, prompt_kind=prompt_kind, frame_keys=frame_keys)
-        finally:
-            _TRAIN_CATEGORIES.reset(token)
+        return super().forward(input, prompts, prompt_kind=prompt_kind, frame_keys=frame_keys, categories=categories)
 
-    def prepare_prompt_inputs(self, backbone_out, input, start_frame_idx=0, **kwargs):
-        out = super().prepare_prompt_inputs(backbone_out, input, start_frame_idx, **kwargs)
-        categories = _TRAIN_CATEGORIES.get()
+    def prepare_prompt_inputs(self, backbone_out, input, start_frame_idx=0, *, categories=None, **kwargs):
+        out = super().prepare_prompt_inputs(backbone_out, input, start_frame_idx, categories=categories, **kwargs)
         bare = [t for t in out["init_cond_frames"]
                 if t not in out["mask_inputs_per_frame"] and t not in out["point_inputs_per_frame"]]
         if categories is None or not bare:
