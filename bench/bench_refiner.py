@@ -4,7 +4,7 @@
     python bench/bench_refiner.py --quick         # debug SAM2 at 128 px (what the test runs)
     python bench/bench_refiner.py --classes 13 --hw 480 864 --json out.json
 
-One SAM2 frame = what the prior step runs per frame (`sam2_video.refiner.sam_frame.SingleFrameSAM`):
+One SAM2 frame = what the prior step runs per frame (`sam2_video.inference.single_frame.SingleFrameSAM`):
 image encoder + prompt encoder + mask decoder for ``--classes`` prompted objects (point + box),
 logits resized to (H, W); a tracking frame adds memory attention, so its share would be smaller.
 Refiner = the configured `TinyRefiner` (refiner=default) at batch 1, eval mode, PyTorch and the
@@ -28,7 +28,7 @@ from sam2_video.config import build, compose_config
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.refiner.export import export_onnx, latency, median_ms, ort_session
 from sam2_video.refiner.model import count_parameters
-from sam2_video.refiner.sam_frame import SingleFrameSAM
+from sam2_video.inference.single_frame import SingleFrameSAM
 
 
 def main() -> None:

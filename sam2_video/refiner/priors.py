@@ -29,7 +29,7 @@ from sam2_video.errors import ConfigError, DatasetError
 from sam2_video.refiner.index import IndexMeta, IndexRecord, read_class_map, read_image
 from sam2_video.refiner.letterbox import IGNORE, Letterbox
 from sam2_video.refiner.prompts import prompt_path, read_prompts
-from sam2_video.refiner.sam_frame import SingleFrameSAM
+from sam2_video.inference.single_frame import SingleFrameSAM
 
 PRIOR_DIR = "sam2_prior"
 
