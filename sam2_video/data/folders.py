@@ -39,8 +39,15 @@ def read_video_list(list_file: Path) -> list[str]:
     """Video names of a list file (one per line; blank lines and ``#`` comments ignored)."""
     if not list_file.is_file():
         raise DatasetError(f"{list_file}: video list not found; set data.train_path/data.val_path to a list file")
-    names = [ln.strip() for ln in list_file.read_text(encoding="utf-8").splitlines()]
-    return [n for n in names if n and not n.startswith("#")]
+    try:
+        lines = list_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{list_file}: video list unreadable ({exc.__class__.__name__}); write one name per line "
+                           "as UTF-8 text") from None
+    names = [n for n in (ln.strip() for ln in lines) if n and not n.startswith("#")]
+    if not names:
+        raise DatasetError(f"{list_file}: the video list is empty; list one sequence / video name per line")
+    return names
 
 
 class FolderFrame(NamedTuple):

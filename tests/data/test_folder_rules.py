@@ -101,3 +101,16 @@ def test_polyp_order_and_threshold_are_read_the_same_by_loader_and_converter(tmp
     converted.videos.sort(key=lambda v: [v.video_id for v in loaded.videos].index(v.video_id))
     _same_frames_and_masks(loaded, converted)
     assert [fr.image_path.stem for fr in loaded_by_id["case2"].frames] == [f"frame{s}" for s in sorted(STEMS, key=natural_key)]
+
+
+@pytest.mark.parametrize("content", ["", "\n# only a comment\n\n"])
+def test_empty_video_list_is_refused(tmp_path, content):
+    from sam2_video.data.folders import polyp_videos
+    from sam2_video.errors import DatasetError
+
+    split = tmp_path / "valid"
+    (split / "images" / "seq1").mkdir(parents=True)
+    (split / "masks" / "seq1").mkdir(parents=True)
+    (split / "val_list.txt").write_text(content)
+    with pytest.raises(DatasetError, match="val_list.txt: the video list is empty"):
+        polyp_videos(split)
