@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 import numpy as np
 import torch
 
 from sam2_video.errors import ConfigError
+from sam2_video.typed_node import node_values
 from sam2_video.inference.geometry import GEOMETRY_MODES
 from sam2_video.prompt import PROMPT_KINDS  # auto: the model's learned prompt encoder (model.auto_prompt)
 
@@ -49,11 +50,8 @@ class EvalSettings:
     @classmethod
     def from_config(cls, node: Mapping[str, Any]) -> "EvalSettings":
         """Build from the ``eval`` node (unknown keys are a ConfigError)."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(node) - known)
-        if unknown:
-            raise ConfigError(f"eval: unknown key(s) {unknown}; valid keys: {sorted(known)}")
-        s = cls(**{k: (dict(v) if k in ("thresholds", "auto_prompt") and v is not None else v) for k, v in node.items()})
+        values = node_values(cls, node, "eval")
+        s = cls(**{k: (dict(v) if k in ("thresholds", "auto_prompt") and v is not None else v) for k, v in values.items()})
         s.validate()
         return s
 

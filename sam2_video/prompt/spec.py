@@ -25,6 +25,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from sam2_video.errors import ConfigError
+from sam2_video.typed_node import node_values
 from sam2_video.prompt.frame_prompt import PROMPT_KINDS, FramePrompt
 from sam2_video.prompt.sampler import PromptGenerator
 
@@ -144,14 +145,9 @@ class PromptSpec:
     @classmethod
     def from_config(cls, node: Mapping[str, Any]) -> "PromptSpec":
         """Build from the ``prompt`` node (a plain mapping; ``_target_`` / ``_convert_`` ignored)."""
-        values = {k: v for k, v in dict(node).items() if not str(k).startswith("_")}
+        values = node_values(cls, node, "prompt")
         if isinstance(values.get("train"), Mapping):
-            values["train"] = TrainPrompting(**{k: v for k, v in dict(values["train"]).items()
-                                                if not str(k).startswith("_")})
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"prompt: unknown key(s) {unknown}; valid keys: {sorted(known)}")
+            values["train"] = TrainPrompting(**node_values(TrainPrompting, values["train"], "prompt.train"))
         return cls(**values)
 
     # ------------------------------------------------------------------------------------- sampling

@@ -5,10 +5,11 @@ See configs/stream/default.yaml for the meaning of every key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 from sam2_video.errors import ConfigError
+from sam2_video.typed_node import node_values
 
 SEED_KINDS = ("gt", "prompts", "auto")
 MEMORY_SOURCES = ("raw", "refined")
@@ -53,11 +54,7 @@ class StreamSettings:
 
     @classmethod
     def from_config(cls, node: Mapping[str, Any]) -> "StreamSettings":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(node) - known)
-        if unknown:
-            raise ConfigError(f"stream: unknown key(s) {unknown}; valid keys: {sorted(known)}")
-        s = cls(**dict(node))
+        s = cls(**node_values(cls, node, "stream"))
         s.validate()
         return s
 
