@@ -8,7 +8,6 @@ The first ``vis_count`` validation frames go to ``<vis_dir>/epoch_<e>_<i>.png`` 
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -22,7 +21,7 @@ from sam2_video.refiner.losses import RefinerLoss, temporal_consistency
 from sam2_video.refiner.metrics import ScoreBook
 from sam2_video.refiner.model import TinyRefiner, prior_logits_as_classes
 from sam2_video.refiner.visualize import overlay_panel
-from sam2_video.training.optim import LRSchedule, param_groups
+from sam2_video.training.optim import LRSchedule, optimizer_with_schedule, param_groups
 
 
 class RefinerModule(L.LightningModule):
@@ -87,13 +86,8 @@ class RefinerModule(L.LightningModule):
                 self.log(f"val/{kind}_{k}", v, prog_bar=k in ("dice", "bf") and kind == "refined")
 
     def configure_optimizers(self):
-        groups = param_groups(self.model, self.lr, self.weight_decay)
-        for g in groups:
-            g.pop("param_names")
-        optimizer = self.optimizer_factory(groups)
-        total = max(int(self.trainer.estimated_stepping_batches), 1)
-        sched = torch.optim.lr_scheduler.LambdaLR(optimizer, partial(self.scheduler.factor, total_steps=total))
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return optimizer_with_schedule(param_groups(self.model, self.lr, self.weight_decay), self.optimizer_factory,
+                                       self.scheduler, self.trainer.estimated_stepping_batches)
 
 
 def _mean(row: np.ndarray) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import random
-from functools import partial
 from typing import Callable, Mapping, Optional
 
 import lightning as L
@@ -22,7 +21,7 @@ from sam2_video.model.lora import has_lora, trainable_state
 from sam2_video.model.sam2_train import FirstFramePrompts, SAM2VideoTrainer
 from sam2_video.prompt import PromptSpec
 from sam2_video.training.losses import CORE_LOSS_KEY, SAM2VideoLoss
-from sam2_video.training.optim import LRSchedule, param_groups
+from sam2_video.training.optim import LRSchedule, optimizer_with_schedule, param_groups
 from sam2_video.training.val_metrics import ClipMetricAccumulator, ValidationProtocol
 
 
@@ -125,12 +124,8 @@ class SAM2VideoModule(L.LightningModule):
         groups = param_groups(self.model, self.lr, self.weight_decay, self.lr_multipliers)
         if not groups:
             raise RuntimeError("no trainable parameters: check model.trainable_modules")
-        for g in groups:
-            g.pop("param_names")
-        optimizer = self.optimizer_factory(groups)
-        total = max(int(self.trainer.estimated_stepping_batches), 1)
-        sched = torch.optim.lr_scheduler.LambdaLR(optimizer, partial(self.scheduler.factor, total_steps=total))
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return optimizer_with_schedule(groups, self.optimizer_factory, self.scheduler,
+                                       self.trainer.estimated_stepping_batches)
 
     # ---------------------------------------------------------------- exact resume
     def on_save_checkpoint(self, checkpoint: dict) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from functools import partial
+from typing import Any, Callable, Iterable, Mapping
 
 import torch
 from torch import nn
@@ -77,3 +78,15 @@ class LRSchedule:
 def trainable_parameters(model: nn.Module) -> Iterable[torch.nn.Parameter]:
     """The parameters with ``requires_grad`` (what the optimiser updates)."""
     return (p for p in model.parameters() if p.requires_grad)
+
+
+def optimizer_with_schedule(groups: list[dict], optimizer_factory: Callable[..., torch.optim.Optimizer],
+                            scheduler: "LRSchedule", total_steps: int) -> dict[str, Any]:
+    """Lightning's ``configure_optimizers`` answer: the optimiser over ``param_groups(...)`` and the
+    per-step warm-up / decay schedule over ``total_steps`` optimiser steps."""
+    for g in groups:
+        g.pop("param_names", None)
+    optimizer = optimizer_factory(groups)
+    factor = partial(scheduler.factor, total_steps=max(int(total_steps), 1))
+    sched = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
