@@ -8,6 +8,7 @@ appear later); later prompts (re-prompting) act from the moment the stream reach
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterator, Mapping, Optional, Sequence
 
@@ -26,9 +27,10 @@ PromptSource = Callable[[int], Mapping[int, FramePrompt]]
 class VideoPropagator:
     """Run prompts through whole videos with one model and one set of inference settings.
 
-    ``prefetch``: frames decoded and resized ahead in a background thread, overlapping the model;
-    default 1 on GPU, 0 on CPU: measured on the shared 2-core machine under load, the thread only
-    competed with the model (docs/benchmarks.md); pass 1 where a CPU core is really idle.
+    ``prefetch``: frames decoded and resized ahead in a background thread, overlapping the model.
+    Default (``None``): 1 on GPU, and on CPU when torch's intra-op threads leave a core free
+    (``torch.get_num_threads() < os.cpu_count()``); 0 when torch already uses every core, where the
+    thread would only compete with the model (docs/benchmarks.md).
     """
 
     def __init__(self, model: SAM2Base, memory_dtype: Optional[torch.dtype] = torch.bfloat16,
@@ -36,7 +38,7 @@ class VideoPropagator:
                  policy: MemoryPolicy = MemoryPolicy()) -> None:
         self.model = model.eval()
         self.device = next(model.parameters()).device
-        self.prefetch = int(prefetch) if prefetch is not None else int(self.device.type != "cpu")
+        self.prefetch = int(prefetch) if prefetch is not None else default_prefetch(self.device)
         self.memory_dtype, self.autocast_dtype, self.policy = memory_dtype, autocast_dtype, policy
         self.image_size = int(model.image_size)
 
@@ -72,6 +74,13 @@ class VideoPropagator:
                 feats = session.encode(t, image)
                 last = t == num_frames - 1  # nothing reads the last frame's memory: skip its encoder
                 yield session.step(feats, prompts_at(t) if schedule.get(t) else None, False if last else None)
+
+
+def default_prefetch(device: torch.device) -> int:
+    """Frames to decode ahead by default (see :class:`VideoPropagator`)."""
+    if device.type != "cpu":
+        return 1
+    return int(torch.get_num_threads() < (os.cpu_count() or 1))
 
 
 def static_prompts(prompts: Mapping[int, Mapping[int, FramePrompt]]) -> tuple[dict[int, list[int]], PromptSource]:

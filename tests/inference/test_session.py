@@ -137,3 +137,14 @@ def test_wrong_external_mask_shape(debug_model, jpeg_video):
     out = session.step(feats, _mask_prompts(masks)[0])
     with pytest.raises(ValueError, match="O=2"):
         session.write_memory(feats, out, torch.zeros(1, 1, 8, 8))
+
+
+def test_default_prefetch_uses_a_free_core_only(monkeypatch):
+    from sam2_video.inference import propagate
+
+    monkeypatch.setattr(propagate.torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(propagate.os, "cpu_count", lambda: 2)
+    assert propagate.default_prefetch(torch.device("cpu")) == 0
+    monkeypatch.setattr(propagate.os, "cpu_count", lambda: 4)
+    assert propagate.default_prefetch(torch.device("cpu")) == 1
+    assert propagate.default_prefetch(torch.device("cuda")) == 1
