@@ -33,7 +33,8 @@ def load_model(overrides: list[str], checkpoint: str | None):
     from sam2_video.model.builder import build_sam2_model
 
     demo = ["experiment=demo", f"model.checkpoint_path={checkpoint}"] if checkpoint else []
-    cfg = compose_config([*demo, *overrides])
+    arch = [] if any(o.startswith("sam2=") for o in overrides) else ["sam2=debug"]
+    cfg = compose_config([*demo, *arch, *overrides])
     model = build_sam2_model(cfg.model).eval()
     if not cfg.model.checkpoint_path:  # random weights: raise the object-score bias so masks are not empty
         with torch.no_grad():
@@ -59,6 +60,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", default=None, help="weights fitted by train.py experiment=demo (debug SAM2)")
     ap.add_argument("--quick", action="store_true", help="one scene")
     ap.add_argument("--seeds", type=int, default=3, help="scenes (background / texture seeds)")
+    ap.add_argument("--size", type=int, default=128, help="scene side in pixels (SAM2 resizes it to model.image_size)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -68,9 +70,10 @@ def main() -> None:
     logger.add(sys.stderr, level="WARNING")
     model, cfg = load_model(args.overrides, args.checkpoint)
     seeds = 1 if args.quick else args.seeds
-    rows = run(model, seeds, int(cfg.model.image_size))
+    rows = run(model, seeds, args.size)
     weights = cfg.model.checkpoint_path or "random weights"
-    print(f"SAM2 {cfg.model.variant} @ {cfg.model.image_size} px ({weights}), {seeds} scene(s); IoU with the visible object")
+    print(f"SAM2 {cfg.model.variant} @ {cfg.model.image_size} px ({weights}), {seeds} scene(s) of {args.size} px; "
+          "IoU with the visible object")
     print("| setting | IoU before occlusion | IoU after it (reappearing + clear) | IoU clear frames "
           "| area while hidden (px) | hidden frames predicted empty |")
     print("|---|---|---|---|---|---|")
