@@ -79,7 +79,7 @@ def test_empty_sequence_list_is_an_error(tmp_path, official, make_cfg):
 
     cfg = make_cfg("data=polyp_gen", f"data.root={out}", "experiment=autosam2", "model.auto_prompt.category_ids=[1]",
                    f"output_dir={tmp_path / 'eval'}")
-    with pytest.raises(UserError, match="no videos") as err:
+    with pytest.raises(UserError, match="video list is empty") as err:
         evaluate(cfg)
     assert "valid" in str(err.value) and not (tmp_path / "eval" / "summary.json").exists()
     with pytest.raises(UserError, match="no sequences"):  # the converter never writes an empty split
