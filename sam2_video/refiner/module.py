@@ -22,6 +22,7 @@ from sam2_video.refiner.metrics import ScoreBook
 from sam2_video.refiner.model import TinyRefiner, prior_logits_as_classes
 from sam2_video.refiner.visualize import overlay_panel
 from sam2_video.training.optim import LRSchedule, optimizer_with_schedule, param_groups
+from sam2_video.training.val_vis import log_images
 
 
 class RefinerModule(L.LightningModule):
@@ -76,9 +77,7 @@ class RefinerModule(L.LightningModule):
         if self.vis_dir is not None and not self.trainer.sanity_checking:
             self.vis_dir.mkdir(parents=True, exist_ok=True)
             save_rgb(self.vis_dir / f"epoch_{self.current_epoch:03d}_{n:02d}.png", panel)
-        for lg in self.loggers:
-            if hasattr(lg.experiment, "add_image"):
-                lg.experiment.add_image(f"val_vis/{n:02d}", panel, self.global_step, dataformats="HWC")
+        log_images(self.loggers, f"val_vis/{n:02d}", [("prior_refined", panel)], int(self.global_step))
 
     def on_validation_epoch_end(self) -> None:
         for kind, book in self.books.items():

@@ -95,13 +95,16 @@ class ValidationPictures(L.Callback):
 
     @staticmethod
     def _log(trainer: L.Trainer, strips: list[tuple[str, np.ndarray]]) -> None:
-        from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+        log_images(trainer.loggers, TAG, strips, int(trainer.global_step))
 
-        step = int(trainer.global_step)
-        for lg in trainer.loggers:
-            if isinstance(lg, TensorBoardLogger):
-                for k, (clip_id, img) in enumerate(strips):
-                    lg.experiment.add_image(f"{TAG}/{k:02d}_{clip_id}", img, step, dataformats="HWC")
-            elif isinstance(lg, WandbLogger):
-                lg.log_image(key=TAG, images=[img for _, img in strips], step=step,
-                             caption=[clip_id for clip_id, _ in strips])
+
+def log_images(loggers, tag: str, images: list[tuple[str, np.ndarray]], step: int) -> None:
+    """Log named (H, W, 3) uint8 pictures to every TensorBoard (``<tag>/<k>_<name>``) and W&B logger."""
+    from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+
+    for lg in loggers:
+        if isinstance(lg, TensorBoardLogger):
+            for k, (name, img) in enumerate(images):
+                lg.experiment.add_image(f"{tag}/{k:02d}_{name}", img, step, dataformats="HWC")
+        elif isinstance(lg, WandbLogger):
+            lg.log_image(key=tag, images=[img for _, img in images], step=step, caption=[n for n, _ in images])

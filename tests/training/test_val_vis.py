@@ -84,3 +84,23 @@ def test_bad_count_is_refused():
 
     with pytest.raises(ValueError, match="callbacks.val_vis.count"):
         ValidationPictures(count=-1)
+
+
+def test_log_images_reaches_tensorboard(tmp_path):
+    """The one picture logger (validation strips, the refiner's prior / refined panels)."""
+    import numpy as np
+    from lightning.pytorch.loggers import TensorBoardLogger
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from sam2_video.training.val_vis import log_images
+
+    tb = TensorBoardLogger(str(tmp_path), name="tb", version=0)
+    img = np.zeros((8, 12, 3), np.uint8)
+    img[2:5, 3:9] = (255, 0, 0)
+    log_images([tb], "val_vis/03", [("prior_refined", img)], step=7)
+    tb.experiment.flush()
+    acc = EventAccumulator(str(tmp_path / "tb" / "version_0"), size_guidance={"images": 0})
+    acc.Reload()
+    assert acc.Tags()["images"] == ["val_vis/03/00_prior_refined"]
+    (event,) = acc.Images("val_vis/03/00_prior_refined")
+    assert event.step == 7 and (event.width, event.height) == (12, 8)
