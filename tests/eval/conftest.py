@@ -16,7 +16,12 @@ SYNTH = ["data.synthetic.num_videos=8", "data.synthetic.num_frames=8", "data.syn
 
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("synthetic") / "data"
+    """The synthetic dataset, generated once (entry points refuse a synthetic root that does not exist)."""
+    from sam2_video.config import build
+
+    root = tmp_path_factory.mktemp("synthetic") / "data"
+    build(compose_config(["sam2=debug", f"data.root={root}", *SYNTH]).data).prepare_data()
+    return root
 
 
 @pytest.fixture(scope="session")
