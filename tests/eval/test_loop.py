@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from omegaconf import OmegaConf
 
 from sam2_video.errors import DatasetError
@@ -97,7 +98,12 @@ def test_baseline_eval_and_grid_search_agree_from_the_command_line(scripts, repo
                    env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
     overall = EvalSummary.read(out).overall
     grid = scripts("grid_search_threshold")
-    assert grid.main(["--output-dir", str(tmp_path / "grid"), "--thresholds", "0.3,0.5", *common]) == 0
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the baseline_eval.py subprocess (OMP_NUM_THREADS=1): same kernels, same floats
+    try:
+        assert grid.main(["--output-dir", str(tmp_path / "grid"), "--thresholds", "0.3,0.5", *common]) == 0
+    finally:
+        torch.set_num_threads(threads)
     row = json.loads((tmp_path / "grid" / "best_thresholds.json").read_text())
     table = {float(r["threshold"]): r for r in _csv(tmp_path / "grid" / "thresholds.csv")}
     for m in ("JF", "J", "F", "dice", "challenge_iou"):
