@@ -120,7 +120,7 @@ def hydra_main(config_name: str = "config", check: Optional[Callable[[DictConfig
             argv = run_dir_follows_output_dir(sys.argv[1:])
             setup_console()
             if description and any(a in ("--help", "-h") for a in argv):
-                print(description.strip() + "\n")
+                sys.stdout.write(description.strip() + "\n\n")  # the help text is the output
             if check is not None:
                 with exit_on_user_error():
                     cfg = compose_like_hydra(argv, config_name)

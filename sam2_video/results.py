@@ -24,9 +24,7 @@ top-level numbers (``train_loss``, ``global_step``). See docs/experiments.md.
 from __future__ import annotations
 
 import argparse
-import csv
 import fnmatch
-import io
 import json
 import math
 import sys
@@ -37,8 +35,8 @@ from typing import Any, Sequence
 import yaml
 from loguru import logger
 
-from sam2_video.atomic import write_text
 from sam2_video.errors import ConfigError
+from sam2_video.results_render import to_csv, to_markdown, write_tables  # noqa: F401  (public API)
 
 METRICS_FILE = "metrics.json"
 EVAL_SUMMARY_FILE = "summary.json"  # baseline_eval.py's output (sam2_video.eval.evaluate)
@@ -247,43 +245,6 @@ def default_sort_key(metric_cols: Sequence[str]) -> str:
     """The first of ``DEFAULT_SORT_KEYS`` among ``metric_cols``, else the first metric, else ``run``."""
     present = set(metric_cols)
     return next((k for k in DEFAULT_SORT_KEYS if k in present), metric_cols[0] if metric_cols else "run")
-
-
-def _cell(value: Any, precise: bool) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value) if precise else f"{value:.4f}"
-    return str(value)
-
-
-def to_markdown(table: Table) -> str:
-    """A GitHub markdown table (floats to 4 decimals)."""
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-    out = [line(table.columns), line(["---"] * len(table.columns))]
-    out += [line([_cell(row.get(c), False) for c in table.columns]) for row in table.rows]
-    return "\n".join(out) + "\n"
-
-
-def to_csv(table: Table) -> str:
-    """CSV with full-precision numbers; empty cells for missing values."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(table.columns)
-    for row in table.rows:
-        writer.writerow([_cell(row.get(c), True) for c in table.columns])
-    return buf.getvalue()
-
-
-def write_tables(table: Table, out: str | Path) -> tuple[Path, Path]:
-    """Atomically write ``<out>.md`` and ``<out>.csv``."""
-    out = Path(out)
-    md, csv_path = out.with_name(out.name + ".md"), out.with_name(out.name + ".csv")
-    write_text(md, to_markdown(table))
-    write_text(csv_path, to_csv(table))
-    return md, csv_path
 
 
 def main(argv: Sequence[str] | None = None) -> None:
