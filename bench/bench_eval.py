@@ -90,7 +90,8 @@ class OnTheFlyVideo(VideoRecord):
         return m[[tid - 1 for tid in track_ids]]
 
 
-def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int) -> dict:
+def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int,
+                encode_batch: int = 8) -> dict:
     from sam2_video.model.meta import build_meta_video_predictor
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,7 +114,7 @@ def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, 
             geo = FrameGeometry(*hw, model.image_size)
             load = lambda t: np.array(Image.open(folder / f"{t:05d}.jpg").convert("RGB"))  # noqa: E731
             schedule, prompts_at = static_prompts({0: {o + 1: FramePrompt("mask", mask=masks0[o]) for o in range(objects)}})
-            for out in VideoPropagator(model).propagate(num_frames, load, schedule, prompts_at, geo):
+            for out in VideoPropagator(model, encode_batch=encode_batch).propagate(num_frames, load, schedule, prompts_at, geo):
                 (geo.logits(out.low_res_logits) > 0).any()
 
         times = {"meta": float("inf"), "ours": float("inf")}
@@ -141,7 +142,7 @@ class _Timed:
             self.seconds += time.perf_counter() - t0
 
 
-def profile_one_object(model, num_frames: int, hw: tuple[int, int], repeats: int) -> dict:
+def profile_one_object(model, num_frames: int, hw: tuple[int, int], repeats: int, encode_batch: int = 8) -> dict:
     """Where our 1-object time goes, per frame (ms, best of ``repeats``): JPEG decode, resize +
     normalisation, image encoder, per-frame feature preparation, SAM heads + memory attention,
     memory encoder, logits to the video resolution + host read-out."""
@@ -163,13 +164,17 @@ def profile_one_object(model, num_frames: int, hw: tuple[int, int], repeats: int
                 geo = FrameGeometry(*hw, model.image_size)
                 session = TrackingSession(model, geo, num_frames=num_frames)
                 t_all = time.perf_counter()
+                encoded: dict = {}
                 for t in range(num_frames):
                     t0 = time.perf_counter()
-                    img = np.array(Image.open(folder / f"{t:05d}.jpg").convert("RGB"))
+                    chunk = [] if t in encoded else list(range(t, min(t + encode_batch, num_frames)))
+                    imgs = [np.array(Image.open(folder / f"{k:05d}.jpg").convert("RGB")) for k in chunk]
                     t1 = time.perf_counter()
-                    x = geo.image(img)
+                    xs = [geo.image(img) for img in imgs]
                     t2 = time.perf_counter()
-                    feats = session.encode(t, x)
+                    if chunk:  # the image encoder runs encode_batch frames at a time, like VideoPropagator
+                        encoded = dict(zip(chunk, session.encode_many(chunk, xs)))
+                    feats = encoded.pop(t)
                     t3 = time.perf_counter()
                     out = session.step(feats, {1: FramePrompt("mask", mask=mask0)} if t == 0 else None,
                                        False if t == num_frames - 1 else None)
@@ -234,6 +239,7 @@ def main() -> None:
     ap.add_argument("--skip-memory", action="store_true", help="speed only (no 200 / 2000-frame memory runs)")
     ap.add_argument("--profile", action="store_true", help="also break down the 1-object time per frame")
     ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--encode-batch", type=int, default=8, help="our frames per image-encoder call (eval.encode_batch)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -243,14 +249,14 @@ def main() -> None:
     if args.quick:
         args.frames, args.repeats, args.memory_sizes, args.hw = 6, 1, [10, 30], [64, 80]
     cfg, model = debug_model()
-    speed = [bench_speed(cfg, model, args.frames, tuple(args.hw), n, args.repeats) for n in (1, 3)]
-    result = {"speed": speed, "torch_threads": torch.get_num_threads(), "device": "cpu"}
+    speed = [bench_speed(cfg, model, args.frames, tuple(args.hw), n, args.repeats, args.encode_batch) for n in (1, 3)]
+    result = {"speed": speed, "encode_batch": args.encode_batch, "torch_threads": torch.get_num_threads(), "device": "cpu"}
     for s in speed:
         print(f"{s['objects']} object(s), {s['frames']} frames: Meta {s['meta_fps']:.1f} fps, "
               f"ours {s['ours_fps']:.1f} fps -> {s['speedup']:.2f}x")
     if args.profile:
         result["profile_1_object_ms_per_frame"] = prof = profile_one_object(model, args.frames, tuple(args.hw),
-                                                                            args.repeats)
+                                                                            args.repeats, args.encode_batch)
         print("1 object, ms per frame: " + ", ".join(f"{k} {v:.2f}" for k, v in prof.items()))
     if args.skip_memory:
         if args.json:

@@ -36,6 +36,7 @@ class EvalSettings:
     device: str = "auto"
     autocast: str = "auto"
     memory_dtype: str = "bfloat16"
+    encode_batch: int = 8
     max_videos: Optional[int] = None
     seed: int = 0
     save_masks: bool = True
@@ -71,6 +72,8 @@ class EvalSettings:
             raise bad("autocast", f"use auto or one of {sorted(_AUTOCAST)}")
         if self.memory_dtype not in _MEMORY:
             raise bad("memory_dtype", f"use one of {sorted(_MEMORY)}")
+        if int(self.encode_batch) < 1:
+            raise bad("encode_batch", "use a positive number of frames per image-encoder call, e.g. 8")
         if self.prompt_type == "point" and int(self.num_pos_points) + int(bool(self.include_center)) == 0:
             raise bad("num_pos_points", "point prompts need num_pos_points >= 1 or include_center=true")
         if float(self.bound_th) <= 0:

@@ -66,7 +66,7 @@ def build_model(cfg: DictConfig, settings: EvalSettings) -> torch.nn.Module:
 def make_propagator(model: torch.nn.Module, settings: EvalSettings) -> VideoPropagator:
     device = next(model.parameters()).device
     return VideoPropagator(model, memory_dtype=settings.memory_torch_dtype(),
-                           autocast_dtype=settings.autocast_dtype(device))
+                           autocast_dtype=settings.autocast_dtype(device), encode_batch=int(settings.encode_batch))
 
 
 def prompt_spec_of(cfg: DictConfig) -> Optional[PromptSpec]:

@@ -1,14 +1,14 @@
 """Whole-video propagation: a thin loop over a :class:`TrackingSession` with frame prefetch.
 
-Used by the evaluation and the threshold search. Frames are loaded lazily, one at a time (decoded
-and resized one frame ahead in a background thread on GPU); an object's
+Used by the evaluation and the threshold search. Frames are loaded lazily (decoded and resized one
+frame ahead in a background thread on GPU) and run through the image encoder ``encode_batch`` frames
+at a time (the encoder reads no mask or memory, so this changes no result); an object's
 predictions start at its first prompt frame (Meta's ``vos_inference`` semantics for objects that
 appear later); later prompts (re-prompting) act from the moment the stream reaches them.
 """
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterator, Mapping, Optional, Sequence
 
@@ -18,7 +18,7 @@ from sam2.modeling.sam2_base import SAM2Base
 
 from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.inference.memory import MemoryPolicy
-from sam2_video.inference.session import StepOutput, TrackingSession
+from sam2_video.inference.session import FrameFeatures, StepOutput, TrackingSession
 from sam2_video.prompt import FramePrompt
 
 PromptSource = Callable[[int], Mapping[int, FramePrompt]]
@@ -28,14 +28,18 @@ class VideoPropagator:
     """Run prompts through whole videos with one model and one set of inference settings.
 
     ``prefetch``: frames decoded and resized ahead in a background thread, overlapping the model.
-    Default (``None``): 1 on GPU, and on CPU when torch's intra-op threads leave a core free
-    (``torch.get_num_threads() < os.cpu_count()``); 0 when torch already uses every core, where the
-    thread would only compete with the model (docs/benchmarks.md).
+    Default (``None``): 1 on GPU; 0 on CPU, where the small models spend much of a frame in the
+    Python interpreter and a decoding thread mostly contends with it for the GIL (measured slower,
+    docs/benchmarks.md). ``encode_batch``: frames per image-encoder call (default 8; the features of
+    up to that many frames are held at once: lower it for large models at 1024 px on small GPUs).
     """
 
     def __init__(self, model: SAM2Base, memory_dtype: Optional[torch.dtype] = torch.bfloat16,
                  autocast_dtype: Optional[torch.dtype] = None, prefetch: Optional[int] = None,
-                 policy: MemoryPolicy = MemoryPolicy()) -> None:
+                 policy: MemoryPolicy = MemoryPolicy(), encode_batch: int = 8) -> None:
+        if int(encode_batch) < 1:
+            raise ValueError(f"encode_batch must be >= 1, got {encode_batch}")
+        self.encode_batch = int(encode_batch)
         self.model = model.eval()
         self.device = next(model.parameters()).device
         self.prefetch = int(prefetch) if prefetch is not None else default_prefetch(self.device)
@@ -60,27 +64,29 @@ class VideoPropagator:
         read = lambda t: geo.image(load_frame(t))  # noqa: E731  (3, S, S) float32
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-prefetch") as pool:
             pending: dict[int, Future] = {}
+            encoded: dict[int, FrameFeatures] = {}
             for t in range(num_frames):
                 if t < first:
                     yield StepOutput(t, [], None, None, None)
                     continue
-                if self.prefetch:  # decode the next frame(s) while the model runs on this one
-                    for k in range(t, min(t + self.prefetch + 1, num_frames)):
-                        if k not in pending:
-                            pending[k] = pool.submit(read, k)
-                    image = pending.pop(t).result()
-                else:
-                    image = read(t)
-                feats = session.encode(t, image)
+                if t not in encoded:
+                    chunk = range(t, min(t + self.encode_batch, num_frames))
+                    if self.prefetch:  # decode the next frame(s) while the model runs on these
+                        for k in range(t, min(chunk.stop + self.prefetch, num_frames)):
+                            if k not in pending:
+                                pending[k] = pool.submit(read, k)
+                        images = [pending.pop(k).result() for k in chunk]
+                    else:
+                        images = [read(k) for k in chunk]
+                    encoded = dict(zip(chunk, session.encode_many(list(chunk), images)))
+                feats = encoded.pop(t)
                 last = t == num_frames - 1  # nothing reads the last frame's memory: skip its encoder
                 yield session.step(feats, prompts_at(t) if schedule.get(t) else None, False if last else None)
 
 
 def default_prefetch(device: torch.device) -> int:
     """Frames to decode ahead by default (see :class:`VideoPropagator`)."""
-    if device.type != "cpu":
-        return 1
-    return int(torch.get_num_threads() < (os.cpu_count() or 1))
+    return int(device.type != "cpu")
 
 
 def static_prompts(prompts: Mapping[int, Mapping[int, FramePrompt]]) -> tuple[dict[int, list[int]], PromptSource]:

@@ -246,6 +246,7 @@ EVAL = {
     "eval.device": Text(),
     "eval.autocast": Choice("auto", "bf16", "fp16", "none"),
     "eval.memory_dtype": Choice("bfloat16", "float32", "float16"),
+    "eval.encode_batch": Int(1),
     "eval.max_videos": Int(1, null=True),
     "eval.seed": Int(0, 2**32 - 1),
     "eval.save_masks": Bool(),

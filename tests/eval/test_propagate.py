@@ -113,11 +113,16 @@ def test_group_prompt_contract(debug_model, jpeg_video):
         list(VideoPropagator(debug_model).propagate(len(frames), lambda t: frames[t], schedule, prompts_at, geo))
 
 
-def test_prefetching_frames_changes_nothing(debug_model, jpeg_video):
+def test_prefetching_and_batched_encoding_change_nothing(debug_model, jpeg_video):
+    """Decoding ahead in a thread and encoding frames in batches (3: a partial last batch too) give
+    the per-frame results."""
     _, frames, masks = jpeg_video
     geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
     schedule, prompts_at = static_prompts({1: {1: FramePrompt("mask", mask=masks[1, 0])}})
-    runs = [[o.low_res_logits for o in VideoPropagator(debug_model, prefetch=p).propagate(
-        len(frames), lambda t: frames[t], schedule, prompts_at, geo)] for p in (0, 2)]
-    assert runs[0][0] is None and runs[1][0] is None
-    assert all(torch.equal(a, b) for a, b in zip(runs[0][1:], runs[1][1:]))
+    runs = [[o.low_res_logits for o in VideoPropagator(debug_model, prefetch=p, encode_batch=b).propagate(
+        len(frames), lambda t: frames[t], schedule, prompts_at, geo)] for p, b in ((0, 1), (2, 1), (0, 3), (1, 8))]
+    assert len(frames) % 3 != 0 and all(r[0] is None for r in runs)
+    for run in runs[1:]:
+        for a, b in zip(runs[0][1:], run[1:]):
+            torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
+            assert torch.equal(a > 0, b > 0)

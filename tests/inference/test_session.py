@@ -139,12 +139,24 @@ def test_wrong_external_mask_shape(debug_model, jpeg_video):
         session.write_memory(feats, out, torch.zeros(1, 1, 8, 8))
 
 
-def test_default_prefetch_uses_a_free_core_only(monkeypatch):
-    from sam2_video.inference import propagate
+def test_default_prefetch_is_on_for_gpus_only():
+    from sam2_video.inference.propagate import default_prefetch
 
-    monkeypatch.setattr(propagate.torch, "get_num_threads", lambda: 2)
-    monkeypatch.setattr(propagate.os, "cpu_count", lambda: 2)
-    assert propagate.default_prefetch(torch.device("cpu")) == 0
-    monkeypatch.setattr(propagate.os, "cpu_count", lambda: 4)
-    assert propagate.default_prefetch(torch.device("cpu")) == 1
-    assert propagate.default_prefetch(torch.device("cuda")) == 1
+    assert default_prefetch(torch.device("cpu")) == 0
+    assert default_prefetch(torch.device("cuda")) == 1
+
+
+def test_encode_many_equals_encode(debug_model, jpeg_video):
+    """Batched image encoding gives every frame the features of encoding it alone, same structure."""
+    _, frames, _ = jpeg_video
+    session = _session(debug_model, frames)
+    many = session.encode_many([3, 4, 5], [frames[3], frames[4], frames[5]])
+    assert [f.frame for f in many] == [3, 4, 5]
+    for f in many:
+        alone = session.encode(f.frame, frames[f.frame])
+        assert alone.backbone.keys() == f.backbone.keys()
+        for key in ("backbone_fpn", "vision_pos_enc"):
+            assert len(alone.backbone[key]) == len(f.backbone[key])
+            for a, b in zip(alone.backbone[key], f.backbone[key]):
+                assert a.shape == b.shape and a.shape[0] == 1
+                torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
