@@ -91,7 +91,7 @@ class OnTheFlyVideo(VideoRecord):
 
 
 def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int,
-                encode_batch: int = 8) -> dict:
+                encode_batch: int = 8, prefetch=None) -> dict:
     from sam2_video.model.meta import build_meta_video_predictor
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,7 +114,7 @@ def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, 
             geo = FrameGeometry(*hw, model.image_size)
             load = lambda t: np.array(Image.open(folder / f"{t:05d}.jpg").convert("RGB"))  # noqa: E731
             schedule, prompts_at = static_prompts({0: {o + 1: FramePrompt("mask", mask=masks0[o]) for o in range(objects)}})
-            for out in VideoPropagator(model, encode_batch=encode_batch).propagate(num_frames, load, schedule, prompts_at, geo):
+            for out in VideoPropagator(model, encode_batch=encode_batch, prefetch=prefetch).propagate(num_frames, load, schedule, prompts_at, geo):
                 (geo.logits(out.low_res_logits) > 0).any()
 
         times = {"meta": float("inf"), "ours": float("inf")}
@@ -240,6 +240,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="also break down the 1-object time per frame")
     ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--encode-batch", type=int, default=8, help="our frames per image-encoder call (eval.encode_batch)")
+    ap.add_argument("--prefetch", type=int, default=None, help="our decode-ahead thread (default: VideoPropagator's)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -249,7 +250,8 @@ def main() -> None:
     if args.quick:
         args.frames, args.repeats, args.memory_sizes, args.hw = 6, 1, [10, 30], [64, 80]
     cfg, model = debug_model()
-    speed = [bench_speed(cfg, model, args.frames, tuple(args.hw), n, args.repeats, args.encode_batch) for n in (1, 3)]
+    speed = [bench_speed(cfg, model, args.frames, tuple(args.hw), n, args.repeats, args.encode_batch,
+                         args.prefetch) for n in (1, 3)]
     result = {"speed": speed, "encode_batch": args.encode_batch, "torch_threads": torch.get_num_threads(), "device": "cpu"}
     for s in speed:
         print(f"{s['objects']} object(s), {s['frames']} frames: Meta {s['meta_fps']:.1f} fps, "
