@@ -23,6 +23,7 @@ from sam2_video.data.synthetic_scene import background, make_objects, shape_mask
 class OcclusionVideo:
     frames: np.ndarray  # (T, H, W, 3) uint8 RGB
     masks: np.ndarray  # (T, H, W) bool visible object mask (ground truth)
+    occluder: np.ndarray  # (T, H, W) bool occluder mask (in front: always fully visible)
     before: list[int]  # frames 1.. before the occluder first touches the object (fully visible)
     hidden: list[int]  # frames where the object is fully hidden
     clear: list[int]  # frames after the occlusion where the object is fully visible again
@@ -42,6 +43,7 @@ def occlusion_video(num_frames: int = 48, size: int = 128, seed: int = 0, speed:
     bg = background(rng, h, w, margin)[margin : margin + h, margin : margin + w]
     frames = np.empty((num_frames, h, w, 3), np.uint8)
     masks = np.zeros((num_frames, h, w), bool)
+    occ = np.zeros((num_frames, h, w), bool)
     before, hidden, clear = [], [], []
     for t in range(num_frames):
         img = bg.copy()
@@ -54,7 +56,7 @@ def occlusion_video(num_frames: int = 48, size: int = 128, seed: int = 0, speed:
             if o is target:
                 full = sel
             else:
-                masks[t] = full & ~sel
+                masks[t], occ[t] = full & ~sel, sel
         frames[t] = img
         if not masks[t].any():
             hidden.append(t)
@@ -62,4 +64,4 @@ def occlusion_video(num_frames: int = 48, size: int = 128, seed: int = 0, speed:
             before.append(t)
         elif hidden and masks[t].sum() == full.sum():
             clear.append(t)
-    return OcclusionVideo(frames, masks, before, hidden, clear)
+    return OcclusionVideo(frames, masks, occ, before, hidden, clear)

@@ -8,6 +8,7 @@ docs/streaming.md for the measured numbers (not demonstrated with the CPU-fitted
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from sam2_video.prompt import FramePrompt
 from sam2_video.stream.runner import StreamRunner
@@ -52,3 +53,38 @@ def test_prompt_free_seed_starts_object_one(debug_model):
     frames = list(StreamRunner(debug_model, s).frames(IteratorSource(list(v.frames), "occ"), auto_seed))
     assert frames[0].prompted == {1} and all(f.object_ids == [1] for f in frames)
     assert all(f.masks.shape == (1, *v.frames.shape[1:3]) for f in frames)
+
+
+def test_vanished_object_is_reprompted_from_its_last_mask_for_hold_frames_then_left_to_memory(debug_model, monkeypatch):
+    """The object "vanishes" right after the seed (object-score bias -30: every SAM2 output is empty):
+    frames 1 .. hold + 1 are re-prompted with the seed mask's box + centre point, no frame after."""
+    import copy
+
+    from sam2_video.prompt.sampler import center_point, tight_box
+    from sam2_video.inference.session import TrackingSession
+
+    model = copy.deepcopy(debug_model)
+    with torch.no_grad():
+        model.sam_mask_decoder.pred_obj_score_head.layers[-1].bias -= 30.0
+    v = occlusion_video(num_frames=14, seed=2)
+    sent: list[tuple[int, dict]] = []
+    step = TrackingSession.step
+
+    def spy(self, feats, prompts, **kw):
+        sent.append((feats.frame, dict(prompts or {})))
+        return step(self, feats, prompts, **kw)
+
+    monkeypatch.setattr(TrackingSession, "step", spy)  # records the prompts SAM2 is given, changes nothing
+
+    for hold in (0, 3, 6):
+        sent.clear()
+        frames = _frames(model, v, 14, autoprompt_every=1, autoprompt_hold=hold)
+        seed_out = frames[0].masks[0]  # the seed mask through SAM2's low-res mask
+        assert seed_out.any() and not any(f.masks.any() for f in frames[1:])  # gone from frame 1 on
+        assert [t for t, _ in sent] == list(range(14))
+        assert [f.index for f in frames if f.autoprompted] == list(range(1, hold + 2))
+        for t, prompts in sent[1 : hold + 2]:
+            p = prompts[1]
+            assert p.kind == "box" and np.array_equal(p.box, tight_box(seed_out).astype(np.float32))
+            assert np.array_equal(p.points[0], center_point(seed_out).astype(np.float32))
+        assert not any(prompts for _, prompts in sent[hold + 2 :])  # after the hold: memory only
