@@ -12,6 +12,14 @@ when it has at least one candidate object (see ``object_selection``); dropped wi
 ``object_selection``: ``first_frame`` = objects visible in the clip's first frame (prompted there);
 ``first_appearance`` = objects visible anywhere in the clip, each prompted on the first clip frame
 where it is visible (``prompt_frames``). At most ``max_objects`` are kept (random subset).
+
+Absent categories (prompt-free training only: ``train=True`` and ``prompt.train.mix`` = ``auto``
+with probability 1): every dataset category (id != 0) with no track visible in any frame of the
+clip (per the index) is appended after the selected objects as one more object: all-empty masks,
+object id ``-category``, padding prompts, prompt frame 0. The learned prompt is asked for it and the
+loss's object-score term (target 0: absent) teaches the model to output nothing there. Windows
+without any visible object (e.g. PolypGen ``*_neg`` frames) are then kept: their clip holds only
+absent-category objects. Prompted training and validation clips are unchanged.
 """
 
 from __future__ import annotations
@@ -98,6 +106,9 @@ class ClipDataset(Dataset):
         self.augment = augment
         self.seed = int(seed)
         self.reduced_decode = bool(reduced_decode)
+        # prompt-free training: the categories that become empty objects when absent from a clip ([]: off)
+        auto_only = self.train and self.prompt.train.probabilities().auto >= 1.0
+        self.absent_category_ids = sorted(int(c) for c in index.categories if int(c) != 0) if auto_only else []
         self.windows: list[tuple[int, int]] = []  # (video position in index, start frame position)
         self.valid_starts: dict[int, np.ndarray] = {}
         self.skipped_videos: list[str] = []
@@ -123,6 +134,8 @@ class ClipDataset(Dataset):
             else:
                 csum = np.concatenate([[0], np.cumsum(has)])
                 ok = (csum[length:] - csum[: n - length + 1]) > 0
+            if self.absent_category_ids:  # a clip missing a category trains on it as an absent object
+                ok = ok | self._misses_a_category(video)
             valid = np.flatnonzero(ok)
             starts = list(range(0, n - length + 1, self.clip_stride))
             if starts[-1] != n - length:
@@ -181,6 +194,18 @@ class ClipDataset(Dataset):
                 out.setdefault(tid, t)
         return dict(sorted(out.items()))
 
+    def _misses_a_category(self, video: VideoRecord) -> np.ndarray:
+        """(n - clip_length + 1,) bool: the window starting there lacks one of ``absent_category_ids``."""
+        wanted = set(self.absent_category_ids)
+        cats = [{video.categories[tid] for tid in f.objects} for f in video.frames]
+        return np.array([not wanted <= set().union(*cats[s:s + self.clip_length])
+                         for s in range(len(cats) - self.clip_length + 1)], dtype=bool)
+
+    def absent_categories(self, video: VideoRecord, start: int) -> list[int]:
+        """Categories of ``absent_category_ids`` with no track visible in any frame of the clip at ``start``."""
+        seen = {video.categories[tid] for t in range(self.clip_length) for tid in video.present(start + t)}
+        return [c for c in self.absent_category_ids if c not in seen]
+
     def load_clip(self, video: VideoRecord, start: int, rng: np.random.Generator) -> ClipItem:
         """Load, resize, augment and prompt the clip of ``video`` starting at frame position ``start``."""
         length, size = self.clip_length, self.image_size
@@ -212,12 +237,16 @@ class ClipDataset(Dataset):
         else:  # validation: drawn as the evaluation draws the prompt of (video, object, frame)
             coords, labels, boxes = self.prompt.clip_prompts(first, video.video_id, tids,
                                                              [start + int(pf) for pf in prompt_frames], self.sampler)
+        absent = self.absent_categories(video, start) if self.absent_category_ids else []
+        if absent:  # after the prompts and augmentation: the present objects' draws are unchanged
+            masks, coords, labels, boxes, prompt_frames = _append_absent(len(absent), masks, coords, labels, boxes,
+                                                                         prompt_frames)
         f0 = video.frames[start]
         return ClipItem(
             frames=normalize_frames(frames),
             masks=torch.from_numpy(masks),
-            object_ids=torch.tensor(tids, dtype=torch.int64),
-            category_ids=torch.tensor([video.categories[t] for t in tids], dtype=torch.int64),
+            object_ids=torch.tensor(tids + [-c for c in absent], dtype=torch.int64),
+            category_ids=torch.tensor([video.categories[t] for t in tids] + absent, dtype=torch.int64),
             point_coords=torch.from_numpy(coords),
             point_labels=torch.from_numpy(labels),
             boxes=torch.from_numpy(boxes),
@@ -227,3 +256,14 @@ class ClipDataset(Dataset):
             clip_id=f"{video.video_id}@{f0.order}",
             orig_size=(f0.height, f0.width),
         )
+
+
+def _append_absent(k: int, masks: np.ndarray, coords: np.ndarray, labels: np.ndarray, boxes: np.ndarray,
+                   prompt_frames: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Append ``k`` absent objects: empty masks (T, k, S, S), padding prompts (label -1, zero box), frame 0."""
+    t, _, h, w = masks.shape
+    return (np.concatenate([masks, np.zeros((t, k, h, w), dtype=bool)], axis=1),
+            np.concatenate([coords, np.zeros((k, *coords.shape[1:]), dtype=coords.dtype)]),
+            np.concatenate([labels, np.full((k, *labels.shape[1:]), -1, dtype=labels.dtype)]),
+            np.concatenate([boxes, np.zeros((k, 4), dtype=boxes.dtype)]),
+            np.concatenate([prompt_frames, np.zeros(k, dtype=prompt_frames.dtype)]))
