@@ -23,7 +23,7 @@ class ClipBatch:
     frames: torch.Tensor  # (T, B, 3, H, W) float32 SAM2-normalised, H = W = image_size
     masks: torch.Tensor  # (T, O, H, W) bool
     obj_to_clip: torch.Tensor  # (O,) int64 clip index b of each object
-    object_ids: torch.Tensor  # (O,) int64 original track ids
+    object_ids: torch.Tensor  # (O,) int64 original track ids (-category: absent-category object, all-empty masks)
     category_ids: torch.Tensor  # (O,) int64
     point_coords: torch.Tensor  # (O, P, 2) float32 xy model pixels; padding rows (label -1)
     point_labels: torch.Tensor  # (O, P) int32 1 positive, 0 negative, -1 padding

@@ -49,7 +49,7 @@ class ClipItem:
 
     frames: torch.Tensor  # (T, 3, S, S) float32, SAM2-normalised
     masks: torch.Tensor  # (T, N, S, S) bool
-    object_ids: torch.Tensor  # (N,) int64 original track ids
+    object_ids: torch.Tensor  # (N,) int64 original track ids; -category for an absent-category object
     category_ids: torch.Tensor  # (N,) int64
     point_coords: torch.Tensor  # (N, P, 2) float32 xy model pixels
     point_labels: torch.Tensor  # (N, P) int32 1 / 0 / -1
