@@ -1,9 +1,9 @@
-"""Experiment combos: one small composing YAML per (dataset, prompt type, loss, point counts).
+"""Experiment combos: one small composing YAML per (dataset, prompt kind, loss, point counts).
 
 Each combo ``configs/combo/<dataset>/<n>.yaml`` composes the root ``config`` through its defaults
 list and sets only the values that differ, so it is usable as
 ``python train.py --config-name combo/<dataset>/<n>``. Numbering (the same for every dataset):
-prompt type (point, box, mask) is the outer loop, then loss, then, for point prompts only,
+prompt kind (``prompt.kind``: point, box, mask, auto) is the outer loop, then loss, then, for point prompts only,
 positive x negative point counts; all in canonical order, so the numbers depend only on the
 chosen lists, never on their order on the command line. ``index.csv`` maps every number to its
 settings. See docs/experiments.md.
@@ -25,7 +25,7 @@ from sam2_video.config import CONFIG_DIR
 from sam2_video.errors import ConfigError
 from sam2_video.prompt import GT_PROMPT_KINDS
 
-PROMPT_TYPES: tuple[str, ...] = GT_PROMPT_KINDS + ("auto",)  # GT prompts; auto: learned prompt (SAM2 frozen)
+PROMPT_KINDS: tuple[str, ...] = GT_PROMPT_KINDS + ("auto",)  # GT prompts; auto: learned prompt (SAM2 frozen)
 DEFAULT_DATASETS: tuple[str, ...] = ("endovis17", "endovis18", "cholecseg8k")
 DEFAULT_LOSSES: tuple[str, ...] = ("official", "dice_main", "focal_main", "dice_only")
 LOSS_ORDER: tuple[str, ...] = DEFAULT_LOSSES + ("equal",)  # canonical order; other presets follow A-Z
@@ -33,7 +33,7 @@ NON_DATASET_CONFIGS: frozenset[str] = frozenset({"coco"})  # base config the dat
 DEFAULT_OUTPUT_DIR = CONFIG_DIR / "combo"
 INDEX_NAME = "index.csv"
 INDEX_FIELDS: tuple[str, ...] = (
-    "config_name", "dataset", "n", "prompt_type", "loss", "num_pos_points", "num_neg_points", "file",
+    "config_name", "dataset", "n", "prompt_kind", "loss", "num_pos_points", "num_neg_points", "file",
 )
 
 
@@ -42,15 +42,15 @@ class Combo:
     """One numbered setting; point counts are ``None`` for box and mask prompts."""
 
     n: int
-    prompt_type: str
+    prompt_kind: str  # prompt.kind of the combo (validation, evaluation, and the only kind trained on)
     loss: str
     num_pos_points: int | None = None
     num_neg_points: int | None = None
 
     def describe(self) -> str:
         """``prompt=point, loss=official, pos_points=1, neg_points=0``."""
-        text = f"prompt={self.prompt_type}, loss={self.loss}"
-        if self.prompt_type == "point":
+        text = f"prompt={self.prompt_kind}, loss={self.loss}"
+        if self.prompt_kind == "point":
             text += f", pos_points={self.num_pos_points}, neg_points={self.num_neg_points}"
         return text
 
@@ -85,19 +85,19 @@ def _ordered(values: Iterable[str], canonical: Sequence[str]) -> list[str]:
 
 
 def plan_combos(
-    prompt_types: Sequence[str] = PROMPT_TYPES,
+    prompt_kinds: Sequence[str] = PROMPT_KINDS,
     losses: Sequence[str] = DEFAULT_LOSSES,
     num_pos_points: Sequence[int] = (1,),
     num_neg_points: Sequence[int] = (0,),
 ) -> list[Combo]:
-    """Numbered combos: prompt type (outer) x loss x (point prompts only) pos x neg point counts."""
-    _check("prompt type", prompt_types, PROMPT_TYPES, "--prompt-types")
+    """Numbered combos: prompt kind (outer) x loss x (point prompts only) pos x neg point counts."""
+    _check("prompt kind", prompt_kinds, PROMPT_KINDS, "--prompt-kinds")
     _check("loss", losses, available("loss"), "--losses")
     if not num_pos_points or min(num_pos_points) < 1 or not num_neg_points or min(num_neg_points) < 0:
         raise ConfigError("--num-pos-points must be >= 1 and --num-neg-points >= 0 (at least one value each)")
     points = list(itertools.product(sorted(set(num_pos_points)), sorted(set(num_neg_points))))
     combos: list[Combo] = []
-    for prompt in _ordered(prompt_types, PROMPT_TYPES):
+    for prompt in _ordered(prompt_kinds, PROMPT_KINDS):
         for loss in _ordered(losses, LOSS_ORDER):
             for pos, neg in points if prompt == "point" else [(None, None)]:
                 combos.append(Combo(len(combos) + 1, prompt, loss, pos, neg))
@@ -106,10 +106,10 @@ def plan_combos(
 
 def combo_yaml(dataset: str, combo: Combo) -> str:
     """The composing YAML text of one combo (deterministic)."""
-    kinds = PROMPT_TYPES if combo.prompt_type == "auto" else GT_PROMPT_KINDS  # GT rows: text as before auto existed
-    probs = ", ".join(f"{k}: {1.0 if k == combo.prompt_type else 0.0}" for k in kinds)
+    kinds = PROMPT_KINDS if combo.prompt_kind == "auto" else GT_PROMPT_KINDS  # GT rows: text as before auto existed
+    probs = ", ".join(f"{k}: {1.0 if k == combo.prompt_kind else 0.0}" for k in kinds)
     counts = (f"num_pos_points: {combo.num_pos_points}, num_neg_points: {combo.num_neg_points}, "
-              if combo.prompt_type == "point" else "")
+              if combo.prompt_kind == "point" else "")
     lines = [
         "# @package _global_",
         f"# combo {dataset}/{combo.n}: {combo.describe()}",
@@ -120,9 +120,9 @@ def combo_yaml(dataset: str, combo: Combo) -> str:
         f"  - override /loss: {combo.loss}",
         "  - _self_",
         f"task_name: combo_{dataset}_{combo.n}",
-        f"prompt: {{kind: {combo.prompt_type}, {counts}train: {{mix: {{{probs}}}}}}}",
+        f"prompt: {{kind: {combo.prompt_kind}, {counts}train: {{mix: {{{probs}}}}}}}",
     ]
-    if combo.prompt_type == "auto":  # prompt-free: train the prompt encoder only, one object per dataset category
+    if combo.prompt_kind == "auto":  # prompt-free: train the prompt encoder only, one object per dataset category
         lines.append(f"model: {{trainable_modules: [auto_prompt], auto_prompt: {{enabled: true, "
                      f"category_ids: {dataset_category_ids(dataset)}}}}}")
     return "\n".join(lines) + "\n"
@@ -156,7 +156,11 @@ def read_index(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as f:
-        return [dict(row) for row in csv.DictReader(f)]
+        rows = [dict(row) for row in csv.DictReader(f)]
+    for row in rows:  # index.csv files written before the column was named after prompt.kind
+        if "prompt_type" in row:
+            row.setdefault("prompt_kind", row.pop("prompt_type"))
+    return rows
 
 
 def _index_text(rows: Iterable[dict[str, str]]) -> str:
@@ -185,7 +189,7 @@ def _write_if_changed(path: Path, text: str, force: bool, report: GenerateReport
 
 def generate(
     datasets: Sequence[str] = DEFAULT_DATASETS,
-    prompt_types: Sequence[str] = PROMPT_TYPES,
+    prompt_kinds: Sequence[str] = PROMPT_KINDS,
     losses: Sequence[str] = DEFAULT_LOSSES,
     num_pos_points: Sequence[int] = (1,),
     num_neg_points: Sequence[int] = (0,),
@@ -198,7 +202,7 @@ def generate(
     ``force``. The index keeps rows of earlier runs and lists each file as it is on disk.
     """
     _check("dataset", datasets, [d for d in available("data") if d not in NON_DATASET_CONFIGS], "--datasets")
-    combos = plan_combos(prompt_types, losses, num_pos_points, num_neg_points)
+    combos = plan_combos(prompt_kinds, losses, num_pos_points, num_neg_points)
     out = Path(output_dir)
     prefix = _config_prefix(out)
     index = {(r["dataset"], r["n"]): r for r in read_index(out / INDEX_NAME)}

@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sam2_video.errors import ConfigError, UserError
+from sam2_video.renamed_keys import check_overrides
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
@@ -73,6 +74,7 @@ def compose(config: str = "config", overrides: Sequence[str] = (), config_dir: s
     import sam2  # noqa: F401  (importing sam2 initialises GlobalHydra: do it before clearing)
 
     register_resolvers()
+    check_overrides(overrides)  # a removed key: one line naming its replacement, not Hydra's "not in struct"
     root, name = locate(config, config_dir)
     GlobalHydra.instance().clear()
     try:

@@ -36,11 +36,12 @@ import yaml
 from loguru import logger
 
 from sam2_video.errors import ConfigError
+from sam2_video.renamed_keys import current_key, former_keys
 from sam2_video.results_render import to_csv, to_markdown, write_tables  # noqa: F401  (public API)
 
 METRICS_FILE = "metrics.json"
 EVAL_SUMMARY_FILE = "summary.json"  # baseline_eval.py's output (sam2_video.eval.evaluate)
-CONFIG_FALLBACK_KEYS: tuple[str, ...] = ("task_name", "model.variant", "data.root", "eval.prompt_type", "optim.lr")
+CONFIG_FALLBACK_KEYS: tuple[str, ...] = ("task_name", "model.variant", "data.root", "prompt.kind", "optim.lr")
 DEFAULT_SORT_KEYS: tuple[str, ...] = ("val/jf", "eval/JF", "best/val/jf", "eval/J", "val/dice", "eval/dice")
 
 
@@ -89,15 +90,16 @@ def flatten_metrics(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def parse_overrides(items: Sequence[Any]) -> dict[str, str]:
-    """``["data=endovis18", "+x=1", "~y"]`` -> ``{"data": "endovis18", "x": "1", "y": "(deleted)"}``."""
+    """``["data=endovis18", "+x=1", "~y"]`` -> ``{"data": "endovis18", "x": "1", "y": "(deleted)"}``; a
+    removed key of an older run is listed under its replacement (``eval.prompt_type`` -> ``prompt.kind``)."""
     out: dict[str, str] = {}
     for item in items:
         text = str(item)
         if text.startswith("~"):
-            out[text[1:].split("=", 1)[0]] = "(deleted)"
+            out[current_key(text[1:].split("=", 1)[0])] = "(deleted)"
             continue
         key, _, value = text.lstrip("+").partition("=")
-        out[key] = value
+        out[current_key(key)] = value
     return out
 
 
@@ -113,8 +115,9 @@ def read_run(path: Path) -> Run:
         run.settings.update(parse_overrides(_load_yaml(hydra_dir / "overrides.yaml") or []))
     elif (path / "config.yaml").is_file():
         cfg = _load_yaml(path / "config.yaml")
-        for key in CONFIG_FALLBACK_KEYS:
-            if (value := _select(cfg, key)) is not None:
+        for key in CONFIG_FALLBACK_KEYS:  # an older run's config.yaml may hold the key's former name
+            value = next((v for k in (key, *former_keys(key)) if (v := _select(cfg, k)) is not None), None)
+            if value is not None:
                 run.settings[key] = str(value)
     run.dataset = dataset_of(path, run.settings, hydra_cfg)
     metrics_path = path / METRICS_FILE

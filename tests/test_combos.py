@@ -18,24 +18,24 @@ REPO = CONFIG_DIR.parent
 def test_default_numbering_point_box_mask():
     combos = {c.n: c for c in plan_combos()}
     assert len(combos) == 16
-    assert (combos[1].prompt_type, combos[1].loss) == ("point", "official")
-    assert (combos[5].prompt_type, combos[5].loss) == ("box", "official")
-    assert (combos[10].prompt_type, combos[10].loss) == ("mask", "dice_main")
+    assert (combos[1].prompt_kind, combos[1].loss) == ("point", "official")
+    assert (combos[5].prompt_kind, combos[5].loss) == ("box", "official")
+    assert (combos[10].prompt_kind, combos[10].loss) == ("mask", "dice_main")
     assert combos[1].num_pos_points == 1 and combos[5].num_pos_points is None
-    assert (combos[13].prompt_type, combos[13].loss) == ("auto", "official")  # prompt-free rows come last
+    assert (combos[13].prompt_kind, combos[13].loss) == ("auto", "official")  # prompt-free rows come last
 
 
 def test_numbering_ignores_argument_order_and_points_only_multiply_point():
     a = plan_combos(["mask", "point"], ["focal_main", "official"], num_pos_points=[3, 1])
     b = plan_combos(["point", "mask", "point"], ["official", "focal_main"], num_pos_points=[1, 3])
     assert a == b
-    assert [(c.prompt_type, c.loss, c.num_pos_points) for c in a] == [
+    assert [(c.prompt_kind, c.loss, c.num_pos_points) for c in a] == [
         ("point", "official", 1), ("point", "official", 3), ("point", "focal_main", 1),
         ("point", "focal_main", 3), ("mask", "official", None), ("mask", "focal_main", None)]
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"datasets": ["nope"]}, {"datasets": ["coco"]}, {"prompt_types": ["scribble"]},
+    {"datasets": ["nope"]}, {"datasets": ["coco"]}, {"prompt_kinds": ["scribble"]},
     {"losses": ["l2"]}, {"losses": []}, {"num_pos_points": [0]},
 ])
 def test_bad_input_is_config_error(tmp_path, kwargs):
@@ -77,11 +77,11 @@ def test_existing_different_file_kept_unless_force(tmp_path):
 
 
 def test_index_merges_runs_and_lists_settings(tmp_path):
-    generate(datasets=["endovis18"], prompt_types=["box"], losses=["official"], output_dir=tmp_path)
+    generate(datasets=["endovis18"], prompt_kinds=["box"], losses=["official"], output_dir=tmp_path)
     generate(datasets=["endovis17"], output_dir=tmp_path)
     rows = read_index(tmp_path / INDEX_NAME)
     assert [(r["dataset"], r["n"]) for r in rows][:2] == [("endovis17", "1"), ("endovis17", "2")]
-    assert rows[-1] == {"config_name": "", "dataset": "endovis18", "n": "1", "prompt_type": "box",
+    assert rows[-1] == {"config_name": "", "dataset": "endovis18", "n": "1", "prompt_kind": "box",
                         "loss": "official", "num_pos_points": "", "num_neg_points": "", "file": "endovis18/1.yaml"}
 
 
@@ -95,3 +95,13 @@ def test_shipped_combos_are_what_the_generator_writes(tmp_path):
     assert all(r["config_name"] == f"combo/{r['dataset']}/{r['n']}" for r in shipped_rows)
     strip = [{**r, "config_name": ""} for r in shipped_rows]
     assert strip == read_index(tmp_path / INDEX_NAME)
+
+
+def test_index_written_before_prompt_kind_is_read_and_rewritten(tmp_path):
+    generate(datasets=["endovis18"], prompt_kinds=["box"], losses=["official"], output_dir=tmp_path)
+    index = tmp_path / INDEX_NAME
+    index.write_text(index.read_text().replace("prompt_kind", "prompt_type"))  # the former column name
+    assert [r["prompt_kind"] for r in read_index(index)] == ["box"]
+    generate(datasets=["endovis17"], prompt_kinds=["mask"], losses=["official"], output_dir=tmp_path)
+    assert index.read_text().splitlines()[0].split(",")[3] == "prompt_kind"
+    assert sorted(r["prompt_kind"] for r in read_index(index)) == ["box", "mask"]

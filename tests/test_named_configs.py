@@ -44,13 +44,13 @@ def test_combo_composes_and_instantiates(config_name):
     cfg = _compose_and_build(config_name)
     row = INDEX[config_name]
     probs = OmegaConf.to_container(cfg.prompt.train.mix)
-    assert probs == {k: float(k == row["prompt_type"]) for k in ("point", "box", "mask", "auto")}
-    assert cfg.prompt.kind == cfg.eval.prompt_type == row["prompt_type"]
+    assert probs == {k: float(k == row["prompt_kind"]) for k in ("point", "box", "mask", "auto")}
+    assert cfg.prompt.kind == row["prompt_kind"] and "prompt_type" not in cfg.eval  # one place: the prompt group
     assert OmegaConf.to_container(cfg.loss.weight_dict) == loss_weights(row["loss"])
     assert cfg.data.category_names is not None  # the dataset's config, not synthetic
-    if row["prompt_type"] == "point":
-        assert cfg.prompt.num_pos_points == cfg.eval.num_pos_points == int(row["num_pos_points"])
-        assert cfg.prompt.num_neg_points == cfg.eval.num_neg_points == int(row["num_neg_points"])
+    if row["prompt_kind"] == "point":
+        assert cfg.prompt.num_pos_points == int(row["num_pos_points"])
+        assert cfg.prompt.num_neg_points == int(row["num_neg_points"])
 
 
 @pytest.mark.parametrize("config_name", sorted(NAMED))
@@ -62,7 +62,7 @@ def test_named_config_composes_and_instantiates(config_name):
 
 def test_command_line_overrides_beat_the_combo():
     cfg = compose_config(BASE + ["loss=equal", "prompt.kind=mask"], config_name="combo/endovis18/1")
-    assert cfg.eval.prompt_type == "mask" and cfg.loss.weight_dict == loss_weights("equal")
+    assert cfg.prompt.kind == "mask" and cfg.loss.weight_dict == loss_weights("equal")
 
 
 @pytest.fixture

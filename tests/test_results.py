@@ -169,3 +169,15 @@ def test_default_sort_falls_back_to_the_evaluation_metric(tmp_path):
     bare = tmp_path / "bare"
     _run(bare, "x", ["optim.lr=1"])
     assert build_table(collect_runs(bare), bare).sort_by == "run"
+
+
+def test_runs_from_before_the_prompt_group_share_the_prompt_kind_column(tmp_path):
+    """Older runs set eval.prompt_type (an override, or config.yaml): listed under prompt.kind with new runs."""
+    root = tmp_path / "outputs"
+    _run(root, "old_override", ["eval.prompt_type=box", "eval.num_pos_points=2"], _metrics(0.5, 1.0))
+    _run(root, "new_override", ["prompt.kind=point"], _metrics(0.6, 1.0))
+    _run(root, "old_config", None, _metrics(0.4, 1.0), config={"eval": {"prompt_type": "mask"}})
+    _run(root, "new_config", None, _metrics(0.3, 1.0), config={"prompt": {"kind": "auto"}, "eval": {}})
+    table = build_table(collect_runs(root), root, sort_by="val/jf")
+    assert [r.get("prompt.kind") for r in table.rows] == ["point", "box", "mask", "auto"]
+    assert "eval.prompt_type" not in table.columns and "prompt.num_pos_points" in table.columns

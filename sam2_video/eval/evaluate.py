@@ -56,7 +56,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
                    run_info: Optional[dict] = None, resize_mode: str = "square",
                    prompt: Optional[PromptSpec] = None) -> EvalSummary:
     """Evaluate ``model`` on every video of ``index`` and write all outputs (see module doc); ``prompt``:
-    the run's prompt specification (default: the ``eval.*`` prompt keys)."""
+    the run's prompt specification (default :class:`PromptSpec`: mask prompts)."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY_FILE).unlink(missing_ok=True)  # never leave a stale summary next to new outputs
@@ -65,7 +65,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
     res = run_loop(make_propagator(model, settings), make_planner(settings, model, index, prompt), index, settings,
                    [settings.threshold], [o for o in outputs.values() if o is not None], resize_mode)
     summary = EvalSummary.build(res.objects, res.endovis, res.endovis_per_video, index.categories, res.class_ids,
-                                settings, run_info)
+                                settings, run_info, prompt=prompt)
     summary.timing = {"frames": res.frames, "seconds": round(res.seconds, 3),
                       "fps": round(res.frames / max(res.seconds, 1e-9), 3)}
     write_tables(out, summary_tables(summary), endovis_rows(summary))

@@ -84,6 +84,17 @@ def worst_frame_figure(index: VideoIndex, video_id: str, t: int, pred_labels: np
     return save_figure(fig, target)
 
 
+def prompt_text(prompt: Mapping[str, Any]) -> str:
+    """``point (1 positive + centre, 0 negative)`` ... of a summary's ``prompt`` (PromptSpec.record())."""
+    kind = prompt.get("kind", "?")
+    if kind == "point":
+        centre = " + centre" if prompt.get("include_center") else ""
+        return f"point ({prompt.get('num_pos_points')} positive{centre}, {prompt.get('num_neg_points')} negative)"
+    if kind == "box":
+        return f"box (jitter {prompt['box_jitter']})" if prompt.get("box_jitter") else "box (tight)"
+    return str(kind)
+
+
 def write_report(out: Path, summary: dict[str, Any], index: VideoIndex,
                  worst: Sequence[tuple[float, str, int, np.ndarray]],
                  videos: Optional[Mapping[str, str]] = None) -> Path:
@@ -96,7 +107,7 @@ def write_report(out: Path, summary: dict[str, Any], index: VideoIndex,
     run = summary.get("run", {})
     s = summary["settings"]
     lines += [f"- checkpoint: `{run.get('checkpoint')}` (variant `{run.get('variant')}`)",
-              f"- prompt: {s['prompt_type']} on each object's first frame"
+              f"- prompt: {prompt_text(summary.get('prompt') or {})} on each object's first frame"
               + (f", re-prompted every {s['reprompt_every']} frames" if s["reprompt_every"] else ""),
               f"- threshold {s['threshold']} on probabilities, non-overlap {s['non_overlap']}, "
               f"skip first/last {s['skip_first_last']}",

@@ -1,4 +1,8 @@
-"""The ``eval`` config node as a validated dataclass (ConfigError names the bad key and the fix)."""
+"""The ``eval`` config node as a validated dataclass (ConfigError names the bad key and the fix).
+
+Evaluation knobs only: the prompt comes from the run's :class:`sam2_video.prompt.PromptSpec` (config
+group ``prompt``), the one validation during training reads too.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import torch
 from sam2_video.errors import ConfigError
 from sam2_video.typed_node import node_values
 from sam2_video.inference.geometry import GEOMETRY_MODES
-from sam2_video.prompt import PROMPT_KINDS  # auto: the model's learned prompt encoder (model.auto_prompt)
+from sam2_video.renamed_keys import check_node
 
 _AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16, "none": None}
 _MEMORY = {"bfloat16": torch.bfloat16, "float32": None, "float16": torch.float16}
@@ -22,11 +26,6 @@ class EvalSettings:
     """Evaluation knobs; see configs/eval/default.yaml for their meaning."""
 
     split: str = "val"
-    prompt_type: str = "mask"
-    num_pos_points: int = 1
-    num_neg_points: int = 0
-    include_center: bool = True
-    box_jitter: float = 0.0
     reprompt_every: int = 0
     threshold: float = 0.5
     non_overlap: bool = True
@@ -38,7 +37,6 @@ class EvalSettings:
     memory_dtype: str = "bfloat16"
     encode_batch: int = 8
     max_videos: Optional[int] = None
-    seed: int = 0
     save_masks: bool = True
     save_rle: bool = False
     save_video: bool = False
@@ -46,11 +44,12 @@ class EvalSettings:
     report: bool = True
     num_worst_frames: int = 6
     thresholds: Optional[Mapping[str, float]] = None
-    auto_prompt: Optional[Mapping[str, Any]] = None  # prompt_type=auto: every / on_collapse / min_area
+    auto_prompt: Optional[Mapping[str, Any]] = None  # prompt.kind=auto: every / on_collapse / min_area
 
     @classmethod
     def from_config(cls, node: Mapping[str, Any]) -> "EvalSettings":
-        """Build from the ``eval`` node (unknown keys are a ConfigError)."""
+        """Build from the ``eval`` node (unknown or removed keys are a ConfigError)."""
+        check_node(node, "eval")
         values = node_values(cls, node, "eval")
         s = cls(**{k: (dict(v) if k in ("thresholds", "auto_prompt") and v is not None else v) for k, v in values.items()})
         s.validate()
@@ -60,8 +59,6 @@ class EvalSettings:
         def bad(key: str, why: str) -> ConfigError:
             return ConfigError(f"eval.{key}={getattr(self, key)!r}: {why}")
 
-        if self.prompt_type not in PROMPT_KINDS:
-            raise bad("prompt_type", f"use one of {PROMPT_KINDS}")
         if not 0.0 < float(self.threshold) < 1.0:
             raise bad("threshold", "a probability in (0, 1) is expected (0.5 <=> logit 0)")
         if int(self.reprompt_every) < 0:
@@ -74,8 +71,6 @@ class EvalSettings:
             raise bad("memory_dtype", f"use one of {sorted(_MEMORY)}")
         if int(self.encode_batch) < 1:
             raise bad("encode_batch", "use a positive number of frames per image-encoder call, e.g. 8")
-        if self.prompt_type == "point" and int(self.num_pos_points) + int(bool(self.include_center)) == 0:
-            raise bad("num_pos_points", "point prompts need num_pos_points >= 1 or include_center=true")
         if float(self.bound_th) <= 0:
             raise bad("bound_th", "use a positive fraction of the diagonal (or >= 1 pixels)")
         if float(self.video_fps) <= 0:

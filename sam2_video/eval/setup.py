@@ -69,32 +69,31 @@ def make_propagator(model: torch.nn.Module, settings: EvalSettings) -> VideoProp
                            autocast_dtype=settings.autocast_dtype(device), encode_batch=int(settings.encode_batch))
 
 
-def prompt_spec_of(cfg: DictConfig) -> Optional[PromptSpec]:
-    """The run's :class:`PromptSpec` (config group ``prompt``; the one validation uses), if the config has one."""
+def prompt_spec_of(cfg: DictConfig) -> PromptSpec:
+    """The run's :class:`PromptSpec` (config group ``prompt``; the one validation uses); the defaults
+    (mask prompts) for a config without the group."""
     node = cfg.get("prompt")
-    return PromptSpec.from_config(OmegaConf.to_container(node, resolve=True)) if node is not None else None
+    return PromptSpec.from_config(OmegaConf.to_container(node, resolve=True)) if node is not None else PromptSpec()
 
 
-def make_factory(settings: EvalSettings, spec: Optional[PromptSpec] = None) -> EvalPromptFactory:
-    """GT prompts of the whole ``spec`` (negative region, jitter cap ... as validation draws them), or of
-    the ``eval.*`` prompt keys when there is no spec."""
-    if spec is not None:
-        return EvalPromptFactory.from_spec(spec)
-    return EvalPromptFactory(settings.prompt_type, settings.num_pos_points, settings.num_neg_points,
-                             settings.include_center, settings.box_jitter, settings.seed)
+def make_factory(spec: PromptSpec) -> EvalPromptFactory:
+    """GT prompts of the whole ``spec`` (negative region, jitter cap ... as validation draws them)."""
+    return EvalPromptFactory(spec)
 
 
 def make_planner(settings: EvalSettings, model: torch.nn.Module, index: VideoIndex,
                  spec: Optional[PromptSpec] = None) -> Planner:
-    """The :class:`Planner` of ``settings.prompt_type``: prompts from the GT (point / box / mask), or
-    a kind registered in :data:`PLANNERS` (``auto``: the model's learned prompt encoder, no GT read)."""
-    if settings.prompt_type in PLANNERS:
-        module, attr = PLANNERS[settings.prompt_type].split(":")
+    """The :class:`Planner` of ``spec.kind`` (default :class:`PromptSpec`: mask prompts): prompts from the
+    GT (point / box / mask), or a kind registered in :data:`PLANNERS` (``auto``: the model's learned
+    prompt encoder, no GT read; its own settings ``eval.auto_prompt``)."""
+    spec = spec if spec is not None else PromptSpec()
+    if spec.kind in PLANNERS:
+        module, attr = PLANNERS[spec.kind].split(":")
         factory: Any = importlib.import_module(module)
         for name in attr.split("."):
             factory = getattr(factory, name)
-        return factory(model, index, getattr(settings, f"{settings.prompt_type}_prompt", None))
-    return GtPlanner(make_factory(settings, spec), settings.reprompt_every)
+        return factory(model, index, getattr(settings, f"{spec.kind}_prompt", None))
+    return GtPlanner(make_factory(spec), settings.reprompt_every)
 
 
 def class_ids_of(index: VideoIndex) -> list[int]:

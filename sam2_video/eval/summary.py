@@ -4,8 +4,10 @@ from ``summary.json`` (the one place that knows its layout).
 Layout: ``overall`` (every name of :data:`~sam2_video.eval.metric_names.METRICS` + ``num_objects``,
 ``num_videos``, ``num_class_frames``), ``per_video`` / ``per_category`` (object metrics + counts;
 per video also the class IoUs), ``per_class_iou`` (category name -> IoU), ``per_object`` (one row per
-object), ``settings`` (the ``eval`` node), ``run`` (checkpoint, variant, data), ``timing``. NaN is
-written as null and read back as NaN.
+object), ``settings`` (the ``eval`` node), ``prompt`` (the run's prompt specification,
+:meth:`PromptSpec.record`), ``run`` (checkpoint, variant, data), ``timing``. NaN is written as null and
+read back as NaN. Summaries written before the ``prompt`` section existed (``settings.prompt_type`` ...)
+are read with their prompt moved to ``prompt``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from sam2_video.eval.aggregate import ObjectAccumulator, at, group_pool, pool_ob
 from sam2_video.eval.endovis_metrics import EndoVisAccumulator
 from sam2_video.eval.metric_names import METRICS, OBJECT_METRICS, VIDEO_CLASS_METRICS, class_metrics
 from sam2_video.eval.writers import jsonable
+from sam2_video.prompt import PromptSpec
+from sam2_video.renamed_keys import RENAMED
 
 SUMMARY_FILE = "summary.json"
 _METRIC_SECTIONS = ("overall", "per_video", "per_category", "per_class_iou", "per_object")
@@ -47,6 +51,7 @@ class EvalSummary:
     settings: dict[str, Any] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
     timing: dict[str, Any] = field(default_factory=dict)
+    prompt: dict[str, Any] = field(default_factory=dict)  # PromptSpec.record(): kind, num_pos_points, ...
 
     def __getitem__(self, key: str) -> Any:  # summary["overall"] reads like the JSON file
         return getattr(self, key)
@@ -58,8 +63,9 @@ class EvalSummary:
     def build(cls, objects: Sequence[ObjectAccumulator], endovis: EndoVisAccumulator,
               endovis_per_video: Mapping[str, EndoVisAccumulator], categories: Mapping[int, str],
               class_ids: Sequence[int], settings: Any, run_info: Optional[dict] = None,
-              k: int = 0) -> "EvalSummary":
-        """The summary at threshold ``k`` of the loop's accumulators (``settings``: a dataclass)."""
+              k: int = 0, prompt: Optional[PromptSpec] = None) -> "EvalSummary":
+        """The summary at threshold ``k`` of the loop's accumulators (``settings``: a dataclass; ``prompt``:
+        the run's prompt specification, default :class:`PromptSpec`)."""
         name = lambda c: categories.get(int(c), str(c))  # noqa: E731
         per_object = [{"video_id": o.video_id, "object_id": o.object_id, "category_id": o.category_id,
                        "category": name(o.category_id), "num_scored_frames": o.n, **at(o.result(), k)}
@@ -76,7 +82,8 @@ class EvalSummary:
                         for cid, m in group_pool(objects, "category_id").items()}
         class_iou = endovis.per_class_iou()[k]
         return cls(overall, per_video, per_category, {name(c): float(v) for c, v in zip(class_ids, class_iou)},
-                   per_object, asdict(settings), dict(run_info or {}))
+                   per_object, asdict(settings), dict(run_info or {}),
+                   prompt=(prompt if prompt is not None else PromptSpec()).record())
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -101,6 +108,8 @@ class EvalSummary:
         known = {f.name for f in fields(cls)}
         raw = {k: (_nan(v) if k in _METRIC_SECTIONS else v) for k, v in raw.items() if k in known}
         raw.setdefault("per_category", {}), raw.setdefault("per_class_iou", {}), raw.setdefault("per_object", [])
+        if "prompt" not in raw and isinstance(raw.get("settings"), dict):
+            raw["prompt"] = _old_prompt(raw["settings"])
         return cls(**raw)
 
     def metric(self, name: str) -> float:
@@ -109,6 +118,13 @@ class EvalSummary:
             raise KeyError(f"unknown metric {name!r}; one of {METRICS}")
         v = self.overall.get(name)
         return math.nan if v is None else float(v)
+
+
+def _old_prompt(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``prompt`` section of a summary written when ``settings`` held ``prompt_type`` & co."""
+    moved = {old[len("eval."):]: new[len("prompt."):] for old, new in RENAMED.items()
+             if old.startswith("eval.") and new.startswith("prompt.")}
+    return {moved[k]: v for k, v in settings.items() if k in moved}
 
 
 def _nan(v: Any) -> Any:

@@ -66,6 +66,7 @@ def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettin
                  prompt: Optional[PromptSpec] = None) -> dict:
     """One loop pass scoring ``thresholds``; writes the outputs (module doc) and returns the result dict."""
     out = Path(output_dir)
+    prompt = prompt if prompt is not None else PromptSpec()
     out.mkdir(parents=True, exist_ok=True)
     (out / "best_thresholds.json").unlink(missing_ok=True)
     thresholds = sorted(float(t) for t in thresholds)
@@ -85,10 +86,11 @@ def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettin
     _plot(table, out / "thresholds.png")
     result = {"thresholds": thresholds, "table": table, "best": best,
               "timing": {"seconds": round(res.seconds, 3), "frames": res.frames},
-              "settings": {"prompt_type": settings.prompt_type, "non_overlap": settings.non_overlap,
-                           "skip_first_last": settings.skip_first_last, "split": settings.split}}
-    write_json(out / "best_thresholds.json", jsonable({"best": best, "timing": result["timing"],
-                                                      "settings": result["settings"]}))
+              "settings": {"non_overlap": settings.non_overlap, "skip_first_last": settings.skip_first_last,
+                           "split": settings.split},
+              "prompt": prompt.record()}
+    write_json(out / "best_thresholds.json",
+               jsonable({k: result[k] for k in ("best", "timing", "settings", "prompt")}))
     b = best.get("JF", {})
     logger.info(f"{out}: best J&F {b.get('value', float('nan')):.4f} at threshold {b.get('threshold')}")
     return result

@@ -19,7 +19,7 @@ Bad values raise a one-line ``ConfigError`` naming ``prompt.<key>``.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 import numpy as np
@@ -149,6 +149,11 @@ class PromptSpec:
         if isinstance(values.get("train"), Mapping):
             values["train"] = TrainPrompting(**node_values(TrainPrompting, values["train"], "prompt.train"))
         return cls(**values)
+
+    def record(self) -> dict[str, Any]:
+        """The validation / evaluation prompt settings as plain values (what an evaluation summary records;
+        ``train`` left out: the evaluation does not use it)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "train"}
 
     # ------------------------------------------------------------------------------------- sampling
     def sampler(self, train: bool = False) -> PromptGenerator:

@@ -13,6 +13,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sam2_video.errors import ConfigError
+from sam2_video.renamed_keys import check_node
 from sam2_video.validation.rules import Rule
 from sam2_video.validation.schema import ALL
 
@@ -92,24 +93,15 @@ def check_relations(cfg: DictConfig, training: bool) -> None:
                                                            "the frames: set data.augment=null or model.feature_cache.enabled=false")
 
 
-EVAL_PROMPT_MIRRORS = {"eval.prompt_type": "prompt.kind", "eval.num_pos_points": "prompt.num_pos_points",
-                       "eval.num_neg_points": "prompt.num_neg_points", "eval.include_center": "prompt.include_center",
-                       "eval.box_jitter": "prompt.box_jitter", "eval.seed": "prompt.seed"}
-
-
 def _check_prompt(cfg: DictConfig) -> None:
-    """The prompt group builds a PromptSpec (its own rules: mix, point counts, ...), and the eval.*
-    mirrors of it were not overridden (validation during training would use other prompts)."""
+    """The prompt group builds a PromptSpec (its own rules: mix, point counts, ...), and no removed
+    ``eval.*`` prompt key is still set (e.g. by a YAML file): one line naming the ``prompt.*`` key to use."""
+    check_node(value_at(cfg, "eval"), "eval")
     node = value_at(cfg, "prompt")
     if isinstance(node, Mapping):
         from sam2_video.prompt import PromptSpec
 
         PromptSpec.from_config(node)
-    for key, source in EVAL_PROMPT_MIRRORS.items():
-        value, wanted = value_at(cfg, key), value_at(cfg, source)
-        if value is not _ABSENT and wanted is not _ABSENT and value != wanted:
-            raise bad(key, value, f"prompts are set in the prompt group: use {source}={_show(value)} "
-                                  "(training validation and evaluation both read it)")
 
 
 def _check_clip_learns(cfg: DictConfig) -> None:

@@ -227,13 +227,8 @@ STREAM = {
     "stream.refiner_checkpoint": Text(null=True),
 }
 
-EVAL = {
+EVAL = {  # evaluation knobs only; the prompt is the PROMPT group (removed eval.* keys: sam2_video.renamed_keys)
     "eval.split": Choice("train", "val", "test"),
-    "eval.prompt_type": Choice(*PROMPT_KINDS, "auto"),
-    "eval.num_pos_points": Int(0),
-    "eval.num_neg_points": Int(0),
-    "eval.include_center": Bool(),
-    "eval.box_jitter": Float(0.0, 1.0),
     "eval.reprompt_every": Int(0),
     "eval.auto_prompt.every": Int(0),
     "eval.auto_prompt.on_collapse": Float(0.0, 1.0, hi_open=True),
@@ -248,7 +243,6 @@ EVAL = {
     "eval.memory_dtype": Choice("bfloat16", "float32", "float16"),
     "eval.encode_batch": Int(1),
     "eval.max_videos": Int(1, null=True),
-    "eval.seed": Int(0, 2**32 - 1),
     "eval.save_masks": Bool(),
     "eval.save_rle": Bool(),
     "eval.save_video": Bool(),

@@ -36,7 +36,7 @@ def _combo(tree, name, synth_root, extra=""):
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory, synth_index, synth_root, repo):
-    """A copy of configs/ with two tiny combos: one fine, one with a bad eval key."""
+    """A copy of configs/ with two tiny combos: one fine, one with a removed eval key (eval.prompt_type)."""
     t = tmp_path_factory.mktemp("cfg") / "configs"
     shutil.copytree(repo / "configs", t)
     shutil.rmtree(t / "combo", ignore_errors=True)
@@ -47,10 +47,10 @@ def tree(tmp_path_factory, synth_index, synth_root, repo):
 
 def test_baseline_eval_bad_config_exits_2(tmp_path, synth_root, repo, synth_overrides):
     r = subprocess.run([sys.executable, "baseline_eval.py", "sam2=debug", f"data.root={synth_root}", *synth_overrides,
-                        "eval.prompt_type=lasso", f"output_dir={tmp_path}", f"hydra.run.dir={tmp_path}"],
+                        "prompt.kind=lasso", f"output_dir={tmp_path}", f"hydra.run.dir={tmp_path}"],
                        cwd=repo, env=ENV, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2, r.stderr[-2000:]
-    assert "eval.prompt_type='lasso'" in r.stderr
+    assert "prompt.kind='lasso'" in r.stderr
     assert not (tmp_path / "summary.json").exists()
 
 
@@ -61,7 +61,8 @@ def test_multi_baseline_eval(multi_baseline_eval, tree, tmp_path):
     table = pd.read_csv(out / "baselines.csv")
     status = dict(zip(table.config, table.status))
     assert status == {"combo/tiny/bad": "failed", "combo/tiny/good": "ok"}
-    assert "prompt_type" in table[table.config == "combo/tiny/bad"].error.iloc[0]
+    assert "eval.prompt_type=lasso" in table[table.config == "combo/tiny/bad"].error.iloc[0]
+    assert "use prompt.kind=lasso" in table[table.config == "combo/tiny/bad"].error.iloc[0]
     assert (out / "combo/tiny/good/summary.json").is_file()
     md = (out / "baselines.md").read_text()
     assert "Failures" in md and "combo/tiny/bad" in md

@@ -14,6 +14,7 @@ from sam2_video.eval.evaluate import evaluate_index
 from sam2_video.eval.metrics import boundary_f_measure, region_similarity
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.eval.threshold import search_index
+from sam2_video.prompt import PromptSpec
 
 
 def _settings(cfg, **kw) -> EvalSettings:
@@ -89,8 +90,12 @@ def test_threshold_search_equals_evaluation_at_same_threshold(eval_run, synth_cf
 
 @pytest.mark.parametrize("kind", ["point", "box"])
 def test_reprompting_and_prompt_kinds(synth_cfg, synth_index, debug_model, tmp_path, kind):
-    s = _settings(synth_cfg, prompt_type=kind, reprompt_every=3, save_masks=False, report=False, max_videos=1)
-    evaluate_index(debug_model, synth_index, s, tmp_path)
+    s = _settings(synth_cfg, reprompt_every=3, save_masks=False, report=True, num_worst_frames=0, max_videos=1)
+    summary = evaluate_index(debug_model, synth_index, s, tmp_path, prompt=PromptSpec(kind=kind, num_neg_points=1))
+    recorded = json.loads((tmp_path / "summary.json").read_text())["prompt"]  # the prompt the run used
+    assert recorded == summary.prompt == PromptSpec(kind=kind, num_neg_points=1).record()
+    assert "prompt_type" not in recorded and "prompt_type" not in summary.settings
+    assert f"- prompt: {kind} (" in (tmp_path / "report.md").read_text()
     frames = pd.read_csv(tmp_path / "metrics_per_frame.csv")
     assert not (tmp_path / "masks").exists()
     for _, g in frames.groupby("object_id"):

@@ -11,6 +11,7 @@ from sam2_video.errors import ConfigError
 from sam2_video.config import locate
 from sam2_video.eval.prompting import EvalPromptFactory
 from sam2_video.eval.settings import EvalSettings
+from sam2_video.prompt import PromptSpec
 from sam2_video.eval.writers import CocoResultsStream, CsvStream, jsonable, label_map, palette_values
 
 
@@ -18,12 +19,11 @@ def test_settings_from_config_and_errors(debug_cfg):
     from omegaconf import OmegaConf
 
     s = EvalSettings.from_config(OmegaConf.to_container(debug_cfg.eval, resolve=True))
-    assert s.threshold == 0.5 and s.prompt_type == "mask"
+    assert s.threshold == 0.5 and not hasattr(s, "prompt_type")  # the prompt is the prompt group's PromptSpec
     assert s.threshold_grid()[0] == 0.05 and len(s.threshold_grid()) == 19
     with pytest.raises(ConfigError, match="eval: unknown key"):
         EvalSettings.from_config({"treshold": 0.4})
-    for bad in ({"threshold": 1.0}, {"prompt_type": "lasso"}, {"reprompt_every": -1}, {"geometry": "x"},
-                {"prompt_type": "point", "num_pos_points": 0, "include_center": False}):
+    for bad in ({"threshold": 1.0}, {"reprompt_every": -1}, {"geometry": "x"}, {"encode_batch": 0}):
         with pytest.raises(ConfigError, match="eval\\."):
             EvalSettings.from_config(bad)
     with pytest.raises(ConfigError):
@@ -33,16 +33,18 @@ def test_settings_from_config_and_errors(debug_cfg):
 def test_prompt_factory_is_deterministic_and_typed():
     m = np.zeros((20, 30), bool)
     m[5:12, 8:20] = True
-    pts = EvalPromptFactory("point", num_pos_points=2, num_neg_points=1, include_center=True, seed=3)
+    pts = EvalPromptFactory(PromptSpec(kind="point", num_pos_points=2, num_neg_points=1, include_center=True, seed=3))
     a, b = pts(m, "v", 1, 0), pts(m, "v", 1, 0)
     np.testing.assert_array_equal(a.points, b.points)
     assert a.labels.tolist() == [1, 1, 1, 0]
     assert all(m[int(y), int(x)] for x, y in a.points[:3]) and not m[int(a.points[3, 1]), int(a.points[3, 0])]
     assert not np.array_equal(pts(m, "v", 2, 0).points[1:], a.points[1:])  # other object, other draw
-    box = EvalPromptFactory("box")(m, "v", 1, 0)
+    box = EvalPromptFactory(PromptSpec(kind="box"))(m, "v", 1, 0)
     assert box.box.tolist() == [8, 5, 19, 11]
     empty = pts(np.zeros_like(m), "v", 1, 5)
     assert empty.kind == "mask" and not empty.mask.any()
+    with pytest.raises(ConfigError, match="prompt.kind='auto'"):  # planned by its own planner, not from the GT
+        EvalPromptFactory(PromptSpec(kind="auto"))
 
 
 def test_palette_and_label_map():
@@ -80,3 +82,15 @@ def test_locate_config(repo):
     assert locate("configs/eval/default.yaml")[1] == "eval/default"
     with pytest.raises(ConfigError):
         locate("combo/does/not/exist")
+
+
+def test_planner_follows_the_prompt_spec(debug_model, synth_index):
+    """The evaluation's prompt is the PromptSpec: its kind picks the planner (GT prompts or ``auto``)."""
+    from sam2_video.eval.setup import make_planner
+
+    s = EvalSettings(reprompt_every=2)
+    planner = make_planner(s, debug_model, synth_index, PromptSpec(kind="box", box_jitter=0.2))
+    assert planner.factory.kind == "box" and planner.factory.spec.box_jitter == 0.2 and planner.reprompt_every == 2
+    assert make_planner(s, debug_model, synth_index).factory.kind == "mask"  # no spec: PromptSpec's defaults
+    with pytest.raises(ConfigError, match="prompt.kind=auto needs a prompt encoder"):  # the auto planner was asked
+        make_planner(s, debug_model, synth_index, PromptSpec(kind="auto"))

@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 from sam2_video.config import build, compose_config
 from sam2_video.data.batch import collate_clips
 from sam2_video.data.synthetic import generate_dataset
-from sam2_video.eval.setup import make_factory, prompt_spec_of
+from sam2_video.eval.setup import make_planner, prompt_spec_of
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.training.module import build_module
 from sam2_video.training.val_metrics import ClipMetricAccumulator, ValidationProtocol
@@ -36,11 +36,15 @@ def test_one_prompt_value_drives_validation_and_evaluation(square_root, tmp_path
     module = build_module(cfg)
     assert module.val_prompt_kind == kind and module.prompt == build(cfg.prompt)
     settings = EvalSettings.from_config(OmegaConf.to_container(cfg.eval, resolve=True))
-    assert settings.prompt_type == kind
-    evaluation_prompt = make_factory(settings, prompt_spec_of(cfg))  # what baseline_eval.py prompts with
+    assert not hasattr(settings, "prompt_type") and "prompt_type" not in cfg.eval  # no second copy of the prompt
+    spec = prompt_spec_of(cfg)
+    assert spec == module.prompt and spec.kind == kind
 
     dm = build(cfg.data)
     dm.setup("validate")
+    planner = make_planner(settings, module.model, dm.video_index("val"), spec)  # what baseline_eval.py plans with
+    evaluation_prompt = planner.factory
+    assert evaluation_prompt.spec is spec
     item = dm.datasets["val"][0]  # window 0: the first validation video from frame 0
     video = dm.video_index("val").videos[0]
     assert item.video_id == video.video_id
