@@ -1,4 +1,4 @@
-"""Class-aware, prompt-free evaluation planning (``eval.prompt_type=auto``).
+"""Class-aware, prompt-free evaluation planning (``prompt.kind=auto``).
 
 Every category of the prompt encoder is one object (track id = category id) on every frame of every
 video. The learned prompt is given on frame 0, then every ``every`` frames, and (``on_collapse``)
@@ -133,7 +133,7 @@ class AutoPlanner:
     def for_model(cls, model: torch.nn.Module, index: VideoIndex, node: Optional[Mapping] = None) -> "AutoPlanner":
         encoder = getattr(model, "auto_prompt", None)
         if encoder is None:
-            raise ConfigError("eval.prompt_type=auto needs a prompt encoder: set model.auto_prompt.enabled=true "
+            raise ConfigError("prompt.kind=auto needs a prompt encoder: set model.auto_prompt.enabled=true "
                               "(and model.checkpoint_path to a model trained with experiment=autosam2)")
         return cls(check_categories(encoder.category_ids.tolist(), index), AutoPromptSchedule.from_config(node))
 

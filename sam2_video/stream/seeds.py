@@ -1,7 +1,7 @@
 """How a stream is seeded: ``seeder(t) -> {object id: FramePrompt}`` (empty on most frames).
 
 - :class:`GtSeeder`: each object of a dataset video on its first ground-truth frame, with the
-  evaluation's prompts (``eval.prompt_type`` ..., `sam2_video.eval.prompting`), exactly as
+  evaluation's prompts (``prompt.kind`` ..., `sam2_video.eval.prompting`), exactly as
   ``baseline_eval.py`` prompts it;
 - :func:`load_prompts_file`: a JSON prompts file, e.g.::
 
