@@ -22,6 +22,7 @@ from omegaconf import DictConfig
 
 from sam2_video.config import CONFIG_DIR, compose
 from sam2_video.errors import UserError
+from sam2_video.renamed_keys import check_overrides
 
 CONSOLE_FORMAT = "<green>{time:HH:mm:ss}</green> | <level>{level: <7}</level> | {message}"
 
@@ -121,6 +122,8 @@ def hydra_main(config_name: str = "config", check: Optional[Callable[[DictConfig
             setup_console()
             if description and any(a in ("--help", "-h") for a in argv):
                 sys.stdout.write(description.strip() + "\n\n")  # the help text is the output
+            with exit_on_user_error():
+                check_overrides(argv)  # a removed key, also in sweeps (-m), which are not composed here
             if check is not None:
                 with exit_on_user_error():
                     cfg = compose_like_hydra(argv, config_name)

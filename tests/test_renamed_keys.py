@@ -48,15 +48,17 @@ def test_removed_key_in_a_yaml_file_names_its_replacement(old, value, new):
         assert "\n" not in str(err.value) and str(err.value).startswith(f"{old}=") and f"use {new}=" in str(err.value)
 
 
-def test_entry_point_refuses_a_removed_key_with_one_line_and_exit_2(tmp_path):
+@pytest.mark.parametrize("argv, shown", [(["eval.prompt_type=box"], "box"),
+                                         (["-m", "eval.prompt_type=box,mask"], "box,mask")])  # a sweep too
+def test_entry_point_refuses_a_removed_key_with_one_line_and_exit_2(tmp_path, argv, shown):
     out = tmp_path / "run"
-    r = subprocess.run([sys.executable, "baseline_eval.py", "sam2=debug", "eval.prompt_type=box", f"output_dir={out}"],
-                       cwd=CONFIG_DIR.parent, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run([sys.executable, str(CONFIG_DIR.parent / "baseline_eval.py"), "sam2=debug", *argv,
+                        f"output_dir={out}"], cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 2, r.stderr[-2000:]
     errors = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(errors) == 1 and "eval.prompt_type=box" in errors[0] and "use prompt.kind=box" in errors[0]
-    assert "Traceback" not in r.stderr and not out.exists()
+    assert len(errors) == 1 and f"eval.prompt_type={shown}" in errors[0] and f"use prompt.kind={shown}" in errors[0]
+    assert "Traceback" not in r.stderr and sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written
 
 
 def test_summary_written_before_the_prompt_section_reads_its_prompt(tmp_path):
