@@ -58,6 +58,7 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
     """Evaluate ``model`` on every video of ``index`` and write all outputs (see module doc); ``prompt``:
     the run's prompt specification (default :class:`PromptSpec`: mask prompts)."""
     out = Path(output_dir)
+    prompt = prompt if prompt is not None else PromptSpec()
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY_FILE).unlink(missing_ok=True)  # never leave a stale summary next to new outputs
     outputs = standard_outputs(out, settings.save_masks, settings.save_rle, settings.save_video, settings.video_fps,

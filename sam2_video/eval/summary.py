@@ -65,7 +65,7 @@ class EvalSummary:
               class_ids: Sequence[int], settings: Any, run_info: Optional[dict] = None,
               k: int = 0, prompt: Optional[PromptSpec] = None) -> "EvalSummary":
         """The summary at threshold ``k`` of the loop's accumulators (``settings``: a dataclass; ``prompt``:
-        the run's prompt specification, default :class:`PromptSpec`)."""
+        the run's prompt specification, recorded as the ``prompt`` section; None: not recorded)."""
         name = lambda c: categories.get(int(c), str(c))  # noqa: E731
         per_object = [{"video_id": o.video_id, "object_id": o.object_id, "category_id": o.category_id,
                        "category": name(o.category_id), "num_scored_frames": o.n, **at(o.result(), k)}
@@ -83,7 +83,7 @@ class EvalSummary:
         class_iou = endovis.per_class_iou()[k]
         return cls(overall, per_video, per_category, {name(c): float(v) for c, v in zip(class_ids, class_iou)},
                    per_object, asdict(settings), dict(run_info or {}),
-                   prompt=(prompt if prompt is not None else PromptSpec()).record())
+                   prompt=prompt.record() if prompt is not None else {})
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
