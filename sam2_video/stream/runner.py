@@ -21,7 +21,9 @@ from typing import Iterable, Iterator, Optional
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from sam2_video.data.resize import geometry as resize_geometry
 from sam2_video.eval.scoring import ThresholdScorer
 from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.inference.memory import MemoryPolicy
@@ -37,6 +39,17 @@ from sam2_video.stream.smoothing import ema_update
 from sam2_video.stream.sources import SourceFrame
 
 STAGES = ("decode", "sam2", "refiner", "post", "memory")
+
+
+def to_model_frame(logits: torch.Tensor, geo: FrameGeometry) -> torch.Tensor:
+    """(O, 1, H, W) frame-resolution logits -> the layout of SAM2's input: as they are for a square
+    resize (SAM2 stretches them to S x S), or scaled into the letterbox's content area and padded
+    right / bottom with "no object" (-32) when the frames are letterboxed (``geometry=data``)."""
+    if geo.mode != "data" or geo.resize_mode != "letterbox":
+        return logits
+    g = resize_geometry((geo.height, geo.width), geo.size, "letterbox")
+    inner = F.interpolate(logits.float(), size=(g.new_h, g.new_w), mode="bilinear", align_corners=False)
+    return F.pad(inner, (0, geo.size - g.new_w, 0, geo.size - g.new_h), value=-32.0)
 
 
 @dataclass
@@ -149,7 +162,8 @@ class StreamRunner:
                     final = torch.where(torch.from_numpy(masks), logits.abs().clamp(min=1.0),
                                         -logits.abs().clamp(min=1.0))  # logits agreeing with the final mask
                     back = torch.from_numpy(np.argsort(order))
-                    session.write_memory(feats, out, final[back][:, None].to(out.low_res_logits.device))
+                    final = to_model_frame(final[back][:, None], session.geometry)
+                    session.write_memory(feats, out, final.to(out.low_res_logits.device))
                 else:
                     session.write_memory(feats, out)
                 wrote = True
