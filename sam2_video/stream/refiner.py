@@ -6,7 +6,8 @@ stream's object order) and the result (1, C, H, W) float32 logits, at the frame 
 
 - :class:`TorchRefiner`: any ``nn.Module`` (e.g. ``sam2_video.refiner.model.TinyRefiner``);
 - :class:`OnnxRefiner`: an exported ``.onnx`` (inputs ``image`` (1, 3, H, W), ``prior`` (1, C, H, W)),
-  run by onnxruntime; its static size is checked when loaded, a wrong shape is one ConfigError line.
+  run by onnxruntime; its static size is checked when loaded, a wrong shape is one ConfigError line;
+  C may exceed the objects tracked so far (the rest are fed as absent).
 
 Both letterbox the frame to a fixed (H, W) when the model needs one (``sam2_video.refiner.letterbox``,
 as the refiner was trained) and map the result back. Models with C + 1 outputs (background first,
@@ -77,7 +78,12 @@ class TorchRefiner:
 
 
 class OnnxRefiner:
-    """An exported refiner run by onnxruntime (CPU); ``channels``: the number of tracked objects."""
+    """An exported refiner run by onnxruntime (CPU); ``channels``: the objects tracked from the start.
+
+    An export for C >= ``channels`` objects is accepted: while the stream tracks fewer than C objects
+    (objects that start later), the missing prior channels are "absent" (``ABSENT_LOGIT``) and only
+    the tracked objects' outputs are used; more than C objects is one ConfigError line. An export
+    with a dynamic C takes any count."""
 
     def __init__(self, path: str | Path, channels: int, threads: Optional[int] = None) -> None:
         import onnxruntime as ort
@@ -96,27 +102,38 @@ class OnnxRefiner:
         self.size = self._check()
 
     def _check(self) -> tuple[int, int]:
+        """Checks the export against ``self.channels`` objects; sets it to the export's channel count
+        (None when the export's C is dynamic); returns its static (H, W)."""
         ins = {i.name: i.shape for i in self.session.get_inputs()}
         outs = [o.shape for o in self.session.get_outputs()]
-        want = f"inputs image (1, 3, H, W) and prior (1, {self.channels}, H, W), output (1, {self.channels}[+1], H, W)"
+        want = (f"inputs image (1, 3, H, W) and prior (1, C, H, W) with C >= {self.channels}, "
+                "output (1, C[+1], H, W)")
         img, pri = ins.get("image"), ins.get("prior")
         ok = img is not None and pri is not None and len(img) == 4 and len(pri) == 4 and len(outs) >= 1
-        ok = ok and all(isinstance(d, int) for d in (*img[1:], *pri[1:])) and img[1] == 3
-        ok = ok and pri[1] == self.channels and tuple(img[2:]) == tuple(pri[2:])
+        ok = ok and all(isinstance(d, int) for d in (*img[1:], *pri[2:])) and img[1] == 3
+        ok = ok and tuple(img[2:]) == tuple(pri[2:])
+        c = pri[1] if ok and isinstance(pri[1], int) else None
+        ok = ok and (c is None or c >= self.channels)
         out = outs[0] if outs else None
-        ok = ok and out is not None and len(out) == 4 and out[1] in (self.channels, self.channels + 1)
+        ok = ok and out is not None and len(out) == 4 and (c is None or out[1] in (c, c + 1))
         if not ok:
             got = f"inputs {ins}, outputs {outs}"
             raise ConfigError(f"{self.path}: refiner ONNX has {got}; expected {want} (export it for "
-                              f"{self.channels} object channel(s) with sam2_video.refiner.export)")
+                              f"{self.channels} or more object channel(s) with sam2_video.refiner.export)")
+        self.channels = c
         return int(img[2]), int(img[3])
 
     def __call__(self, image: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
-        if prior.shape[1] != self.channels:
-            raise ConfigError(f"{self.path}: refiner expects {self.channels} object channel(s), the stream tracks "
-                              f"{prior.shape[1]}; export a refiner for that many objects")
+        n = prior.shape[1]
+        c = n if self.channels is None else self.channels
+        if n > c:
+            raise ConfigError(f"{self.path}: refiner exported for {c} object channel(s), the stream tracks {n}; "
+                              "export it for the largest number of objects the stream will track")
         img, content = _fit(image.float().cpu(), self.size, _PAD)
         pri, _ = _fit(prior.float().cpu(), self.size, ABSENT_LOGIT)
+        if n < c:  # objects that have not started yet: absent channels after the tracked ones
+            pri = torch.cat([pri, torch.full((1, c - n, *pri.shape[-2:]), ABSENT_LOGIT)], dim=1)
         (out, *_) = self.session.run(None, {"image": img.numpy().astype(np.float32),
                                             "prior": pri.numpy().astype(np.float32)})
-        return _unfit(binary_logits(torch.from_numpy(out), self.channels), content, tuple(image.shape[-2:]))
+        logits = binary_logits(torch.from_numpy(out), c)[:, :n]
+        return _unfit(logits, content, tuple(image.shape[-2:]))

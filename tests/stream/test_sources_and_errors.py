@@ -106,10 +106,31 @@ def test_onnx_refiner_wired_in_and_wrong_shapes_refused(debug_model, tmp_path):
     rows_n = pd.read_csv(tmp_path / "neg" / "frames.csv")
     assert ((rows_p.area + rows_n.area) == frames.shape[1] * frames.shape[2]).all()  # complement masks
     assert (rows_n.refiner_ms > 0).all() and plain["overall"]["num_frames"] == same["overall"]["num_frames"]
-    wrong = _export(tmp_path, "wrong.onnx", 3, (32, 32), lambda p: p)
+    wrong = _export(tmp_path, "wrong.onnx", 1, (32, 32), lambda p: p)
     with pytest.raises(ConfigError) as err:
         OnnxRefiner(wrong, channels=2)
-    assert "wrong.onnx" in str(err.value) and "prior (1, 2, H, W)" in str(err.value) and "\n" not in str(err.value)
+    assert "wrong.onnx" in str(err.value) and "C >= 2" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_onnx_refiner_exported_for_more_objects_pads_the_ones_not_started(tmp_path):
+    """An export for 3 objects runs while 1 or 2 are tracked (the rest fed as absent), refuses 4."""
+    hw = (24, 32)
+    seen = []
+
+    def fn(p):  # output channel c = prior c + 2 * prior of the last channel (an "absent" channel is -20)
+        return p + 2.0 * p[:, -1:]
+
+    ref = OnnxRefiner(_export(tmp_path, "three.onnx", 3, hw, fn), channels=1)
+    img = torch.rand(1, 3, *hw)
+    for n in (1, 2, 3):
+        prior = torch.randn(1, n, *hw)
+        out = ref(img, prior)
+        last = prior[:, -1:] if n == 3 else torch.full_like(prior[:, :1], -20.0)
+        seen.append(out.shape[1])
+        assert torch.allclose(out, prior + 2.0 * last, atol=1e-4)
+    assert seen == [1, 2, 3]
+    with pytest.raises(ConfigError, match="exported for 3 object channel"):
+        ref(img, torch.randn(1, 4, *hw))
 
 
 @pytest.mark.slow
