@@ -22,13 +22,24 @@ RENAMED: dict[str, str] = {
     "eval.include_center": "prompt.include_center",
     "eval.box_jitter": "prompt.box_jitter",
     "eval.seed": "prompt.seed",
+    "model.train_prompting.prompt_probs": "prompt.train.mix",
+}
+# whole nodes that moved: old prefix -> new prefix (a key below them keeps its name)
+MOVED_NODES: dict[str, str] = {
+    "model.train_prompting.": "prompt.train.",
+    "data.prompt.": "prompt.",
 }
 _NO_VALUE = object()
 
 
 def current_key(key: str) -> str:
     """The key to use for ``key`` today (``key`` itself when it was not renamed)."""
-    return RENAMED.get(key, key)
+    if key in RENAMED:
+        return RENAMED[key]
+    for old, new in MOVED_NODES.items():
+        if key.startswith(old):
+            return new + key[len(old):]
+    return key
 
 
 def former_keys(key: str) -> list[str]:
@@ -38,12 +49,12 @@ def former_keys(key: str) -> list[str]:
 
 def refuse_renamed(key: str, value: Any = _NO_VALUE) -> None:
     """ConfigError when ``key`` was removed: one line naming its replacement (with ``value`` if given)."""
-    new = RENAMED.get(key)
-    if new is None:
+    new = current_key(key)
+    if new == key:
         return
     shown = "" if value is _NO_VALUE else f"={_plain(value)}"
     raise ConfigError(f"{key}{shown}: this key was removed; use {new}{shown or '=...'} instead (the prompt group is "
-                      "read by validation during training and by the evaluation; docs/migration.md)")
+                      "read by training, validation during training and the evaluation; docs/migration.md)")
 
 
 def check_overrides(overrides: Sequence[str]) -> None:
