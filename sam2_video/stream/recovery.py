@@ -4,7 +4,9 @@
 on frame 0) under given stream settings and scores the masks against the visible ground truth per
 phase: before the occluder touches the object, while it is fully hidden (the predicted area, which
 should be ~0, and the share of hidden frames predicted empty) and after it (reappearing + clear
-frames). Used by bench/bench_stream_recovery.py and the recovery test.
+frames). :func:`check_prompt_response` checks the precondition of any recovery by re-prompting:
+that the model segments the object, not the occluder next to it, when given the auto-prompt's box +
+point on a single frame. Used by bench/bench_stream_recovery.py and the recovery test.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from sam2_video.prompt import FramePrompt
+from sam2_video.stream.autoprompt import prompt_from_mask
 from sam2_video.stream.runner import StreamRunner
 from sam2_video.stream.scenarios import OcclusionVideo
 from sam2_video.stream.settings import StreamSettings
@@ -35,6 +38,31 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     """IoU of two (H, W) bool masks; 1.0 when both are empty."""
     union = np.logical_or(a, b).sum()
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
+
+
+@dataclass(frozen=True)
+class PromptCheck:
+    """How the model answers the auto-prompt's box + point given on the true object, one frame at a time."""
+
+    iou: float  # mean IoU with the object
+    on_occluder: float  # mean share of the predicted pixels that lie on the occluder
+    frames: list[int] = field(default_factory=list)  # the frames checked
+
+
+def check_prompt_response(model: Any, video: OcclusionVideo) -> PromptCheck:
+    """Prompt each frame before the occlusion on which the occluder is already in view, on its own
+    (a fresh stream of one frame), with ``prompt_from_mask(true mask)``: a model that answers box +
+    point prompts segments the object and leaves the occluder out (re-prompting can only help then)."""
+    s = StreamSettings(source="folder", path="-", seed="auto", progress=False)
+    frames = [t for t in video.before if video.occluder[t].any()]
+    ious, shares = [], []
+    for t in frames:
+        prompt = {1: prompt_from_mask(video.masks[t])}
+        f = next(iter(StreamRunner(model, s).frames(IteratorSource([video.frames[t]], "prompt"), lambda i: prompt)))
+        pred = f.masks[0]
+        ious.append(iou(pred, video.masks[t]))
+        shares.append(float((pred & video.occluder[t]).sum() / max(int(pred.sum()), 1)))
+    return PromptCheck(float(np.mean(ious)), float(np.mean(shares)), frames)
 
 
 def track_through_occlusion(model: Any, video: OcclusionVideo, **settings: Any) -> RecoveryScore:

@@ -8,9 +8,12 @@ object before the occluder arrives; that is asserted first, so the comparison me
 Measured numbers: docs/streaming.md (bench/bench_stream_recovery.py).
 
 NOT DEMONSTRATED YET (hence ``xfail``, not strict: the assertions are the real claim and pass as
-XPASS once weights that track are given): on the loaded 2-core machine the fit reached 64 steps in
-35 minutes (val J&F 0.23); that model does not track the object even before the occlusion (IoU
-0.35 / 0.14 on scenes 0 / 1), and its box + point re-prompts barely change its masks.
+XPASS once weights that answer prompts are given). Diagnosis (docs/streaming.md, "Limits"): every
+CPU fit of the debug SAM2 from random weights so far (349 steps on the demo data; up to 822 steps on
+the occlusion scenes themselves, sam2_video.stream.occlusion_data) learned a class-agnostic
+foreground segmenter: given the auto-prompt's box + point on the object alone, it returns the object
+AND the occluder next to it (IoU 0.40, 55 % of the predicted pixels on the occluder;
+``check_prompt_response``), so neither plain tracking nor re-prompting can keep the two apart.
 """
 
 from __future__ import annotations
@@ -49,17 +52,21 @@ def fitted_model(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="not demonstrated with the CPU-fitted debug SAM2 (see the module docstring)", strict=False)
+@pytest.mark.xfail(reason="CPU-fitted debug SAM2 segments all foreground, ignores box / point prompts (module docstring)", strict=False)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_autoprompt_recovers_the_object_after_a_full_occlusion(fitted_model, seed):
-    from sam2_video.stream.recovery import track_through_occlusion
+    from sam2_video.stream.recovery import check_prompt_response, track_through_occlusion
     from sam2_video.stream.scenarios import occlusion_video
 
     torch.set_num_threads(1)
     video = occlusion_video(seed=seed)
+    answer = check_prompt_response(fitted_model, video)
+    print(f"seed {seed}: box + point on the object alone: {answer}")
     plain = track_through_occlusion(fitted_model, video)
     auto = track_through_occlusion(fitted_model, video, autoprompt_every=1, autoprompt_hold=20)
     print(f"seed {seed}: plain {plain}\nauto {auto}")
     assert plain.iou_before > 0.5, f"plain propagation does not track before the occlusion: {plain.iou_before:.3f}"
     assert auto.iou_before > 0.5
+    assert answer.iou > 0.7, f"the model does not answer box + point prompts (IoU {answer.iou:.3f}, " \
+        f"{answer.on_occluder:.0%} of its mask on the occluder): re-prompting cannot recover anything"
     assert auto.iou_after > plain.iou_after + 0.2, f"auto-prompt {auto.iou_after:.3f} vs plain {plain.iou_after:.3f}"
