@@ -151,7 +151,7 @@ class StreamRunner:
             qa = [qa_flags(logits[i], masks[i], previous.get(o), s.low_confidence, s.max_change)
                   for i, o in enumerate(ids)]
             previous = {o: masks[i] for i, o in enumerate(ids)}
-            last_seen = remember(last_seen, t, ids, masks, hold=s.autoprompt_hold)
+            last_seen = remember(last_seen, t, ids, masks)
             ms["post"] = (time.perf_counter() - t0) * 1e3
 
             t0 = time.perf_counter()

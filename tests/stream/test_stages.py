@@ -107,3 +107,18 @@ def test_refined_memory_lands_where_sam2_sees_the_object(debug_model, monkeypatc
         assert not refined[..., g.new_h :, :].any() and not refined[..., g.new_w :].any()  # nothing in the padding
         agree = (refined[..., : g.new_h, : g.new_w] == own_in).float().mean().item()
         assert agree > 0.9, f"refined memory mask misplaced in SAM2's frame ({agree:.3f} of pixels agree)"
+
+
+def test_a_mask_of_implausible_size_never_becomes_the_last_good_one():
+    """However long the object was gone, a mask that swallowed the occluder is not taken as the object
+    (else the re-prompts would follow the occluder once the hold is over); a plausible one is."""
+    m = np.zeros((40, 40), bool)
+    m[10:20, 10:20] = True  # 100 px
+    big = np.zeros_like(m)
+    big[:, :30] = True  # 1,200 px: object + occluder
+    last = remember({}, 0, [1], m[None])
+    for t in (1, 5, 50):
+        assert remember(last, t, [1], big[None])[1].frame == 0
+    back = np.roll(m, 3, axis=1)
+    assert remember(last, 50, [1], back[None])[1].frame == 50
+    assert auto_prompts(50, remember(last, 50, [1], big[None]), [[1]], hold=10) == {}  # held too long: memory only
