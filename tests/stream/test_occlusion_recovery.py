@@ -14,7 +14,12 @@ up to ~800 steps learn a class-agnostic foreground segmenter whose output does n
 with the box given (IoU of a box + point on the object 0.40, 55 % of its mask on the occluder);
 after ~3,050 steps it starts to answer prompts (IoU 0.69, 27 % on the occluder) and auto-prompting
 (hold 20) gains +0.045 IoU after the occlusion over plain propagation (0.424 vs 0.379), far from
-the +0.2 asserted; plain propagation itself never tracks well (IoU before 0.49: object + occluder).
+the +0.2 asserted; plain propagation itself tracks poorly (IoU before 0.49: object + occluder).
+After ~4,300 steps (a further 13-minute fit) the model tracks (IoU before 0.785, prompt answer
+0.858) and plain propagation recovers by itself (IoU after 0.740), while auto-prompting is worse
+(0.632, hold 20): re-prompts given while the object is hidden become conditioning memory. So the
+claim needs a scene where plain memory really loses the object and a re-prompt that is not
+written to conditioning memory unless it is the object; the assertions stay as the claim.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ def fitted_model(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="CPU-fitted debug SAM2 barely answers box / point prompts yet: +0.045 IoU, not +0.2 (module doc)", strict=False)
+@pytest.mark.xfail(reason="not demonstrated: weak fits ignore prompts; a fit that tracks recovers without re-prompts (module doc)", strict=False)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_autoprompt_recovers_the_object_after_a_full_occlusion(fitted_model, seed):
     from sam2_video.stream.recovery import check_prompt_response, track_through_occlusion
