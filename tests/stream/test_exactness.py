@@ -22,6 +22,7 @@ def eval_dir(stream_cfg, synth_videos, debug_model, tmp_path_factory):
     out = tmp_path_factory.mktemp("eval")
     s = EvalSettings.from_config(OmegaConf.to_container(stream_cfg.eval, resolve=True))
     s.report = False
+    s.encode_batch = 1  # per-frame image encoding, as a live stream must: bit-exact (batched: equal up to rounding)
     return out, evaluate_index(debug_model, synth_videos, s, out)
 
 
