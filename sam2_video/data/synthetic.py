@@ -68,7 +68,7 @@ class SyntheticSpec:
         return generate(self, out, overwrite=overwrite)
 
 
-def _write_video(tmp: Path, vid: str, frames: np.ndarray, labels: np.ndarray, quality: int, palette: list[int]) -> None:
+def write_davis_video(tmp: Path, vid: str, frames: np.ndarray, labels: np.ndarray, quality: int, palette: list[int]) -> None:
     (tmp / "JPEGImages" / vid).mkdir(parents=True)
     (tmp / "Annotations" / vid).mkdir(parents=True)
     for t in range(len(frames)):
@@ -122,7 +122,7 @@ def generate(spec: SyntheticSpec, out: str | os.PathLike, overwrite: bool = Fals
             vid = f"synth_{v:03d}"
             rng = np.random.default_rng([spec.seed, v])
             frames, labels, cats = render_video(rng, spec.num_frames, h, w, spec.num_objects)
-            _write_video(tmp, vid, frames, labels, spec.jpeg_quality, palette)
+            write_davis_video(tmp, vid, frames, labels, spec.jpeg_quality, palette)
             images, anns = _coco_entries(vid, labels, cats, ids)
             d = coco[split_of[v]]
             d["images"] += images

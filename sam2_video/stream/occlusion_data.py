@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from sam2_video.data.davis import davis_palette
-from sam2_video.data.synthetic import _write_video
+from sam2_video.data.synthetic import write_davis_video
 from sam2_video.errors import ConfigError, UserError
 from sam2_video.stream.scenarios import occlusion_video
 
@@ -46,7 +46,7 @@ def write_occlusion_dataset(out: str | os.PathLike, num_videos: int = 24, num_fr
             video = occlusion_video(num_frames, size, seed=first_seed + v, speed=float(rng.uniform(*speeds)))
             labels = np.where(video.occluder, 2, np.where(video.masks, 1, 0)).astype(np.uint8)
             name = f"occ_{first_seed + v:05d}"
-            _write_video(tmp, name, video.frames, labels, 95, palette)
+            write_davis_video(tmp, name, video.frames, labels, 95, palette)
             names["val" if v >= num_videos - num_val else "train"].append(name)
         (tmp / "ImageSets" / "2017").mkdir(parents=True)
         for split, vids in names.items():
