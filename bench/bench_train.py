@@ -6,19 +6,16 @@
     python bench/bench_train.py --device cuda --precision bf16 --configs sam2.1_tiny@1024 sam2.1_base_plus@512
     python bench/bench_train.py --configs debug --profile 15      # + torch.profiler top ops of both paths
 
-A config is ``VARIANT[@IMAGE_SIZE]`` (a file in configs/sam2/). Both paths get the same weights,
-trainable modules, ClipBatches (from the real data pipeline, prefetched: loading is not timed),
-prompt-kind draws (same ``rng`` seed), torch seed per step, gradient clipping and AdamW. A step:
+A config is ``VARIANT[@IMAGE_SIZE]`` (configs/sam2/). Both paths get the same weights, trainable modules,
+ClipBatches (real pipeline, prefetched: loading not timed), prompt-kind draws (same ``rng`` seed),
+torch seed per step, gradient clipping and AdamW. A step:
 
-* ours: ``module.training_step`` + backward + clip + optimizer / LR-scheduler step, the optimiser from
-  ``module.configure_optimizers()`` (Lightning's loop itself is not included);
-* Meta: ``SAM2Train(batch.to_sam2())`` + official ``MultiStepMultiMasksAndIous`` (the sam2.1 MOSE
-  fine-tune YAML's loss node) + backward + Meta's ``GradientClipper`` + AdamW step.
-
-Steps alternate (ours, Meta, Meta, ours, ...) so CPU contention hits both alike; warm-up steps are
-dropped. Reported: each path's median step time; ours / Meta = the median of the per-step ratios
-(step i of both paths does the same work) and the ratio of the summed times; the loader rate
-(``bench_loader.measure``, train split, 0 workers) next to our step rate. Target: ours / Meta <= 1.0.
+* ours: ``module.training_step`` + backward + clip + ``module.configure_optimizers()``'s optimizer /
+  LR-scheduler step (not Lightning's loop); Meta: ``SAM2Train(batch.to_sam2())`` + the sam2.1 MOSE
+  YAML's ``MultiStepMultiMasksAndIous`` + backward + Meta's ``GradientClipper`` + AdamW step.
+Steps alternate (ours, Meta, Meta, ours, ...) so CPU contention hits both alike; warm-up dropped.
+Reported: median step times; ours / Meta = median of per-step ratios (step i of both does the same work)
+and of summed times; loader rate (``bench_loader.measure``, train, 0 workers). Target: ours / Meta <= 1.0.
 """
 
 from __future__ import annotations
@@ -109,7 +106,6 @@ def build_ours(cfg, device):
 def build_meta(cfg, ours_model, device):
     """Meta's SAM2Train with ``ours_model``'s weights / trainable flags, and its step function."""
     from training.optimizer import GradientClipper
-
     tree = meta_model_tree(cfg.model, "training.model.sam2.SAM2Train")
     tree.update(build(cfg.prompt).train.sam2train_kwargs())  # the training prompting ours was built with
     meta = instantiate(OmegaConf.create(tree)).to(device)
@@ -232,7 +228,6 @@ def sync(device: torch.device) -> None:
 def profile_step(paths, batch, autocast, top: int, device: torch.device) -> None:
     """Print the ``top`` ops by self CPU time of one step of each path."""
     from torch.profiler import ProfilerActivity, profile
-
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     for name, fn in paths.items():
         with profile(activities=acts) as prof:

@@ -20,7 +20,7 @@ from sam2_video.data.index import VideoIndex
 from sam2_video.eval.loop import run_loop
 from sam2_video.eval.outputs import FRAME_COLUMNS, standard_outputs  # noqa: F401  (FRAME_COLUMNS re-exported)
 from sam2_video.eval.settings import EvalSettings
-from sam2_video.eval.setup import (build_model, class_ids_of, load_index, make_factory, make_planner,  # noqa: F401
+from sam2_video.eval.setup import (build_model, class_ids_of, load_index, make_planner,  # noqa: F401
                                    make_propagator, output_dir_of, prompt_spec_of, resize_mode_of, run_info_of,
                                    settings_of)
 from sam2_video.eval.summary import SUMMARY_FILE, EvalSummary

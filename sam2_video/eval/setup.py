@@ -76,11 +76,6 @@ def prompt_spec_of(cfg: DictConfig) -> PromptSpec:
     return PromptSpec.from_config(OmegaConf.to_container(node, resolve=True)) if node is not None else PromptSpec()
 
 
-def make_factory(spec: PromptSpec) -> EvalPromptFactory:
-    """GT prompts of the whole ``spec`` (negative region, jitter cap ... as validation draws them)."""
-    return EvalPromptFactory(spec)
-
-
 def make_planner(settings: EvalSettings, model: torch.nn.Module, index: VideoIndex,
                  spec: Optional[PromptSpec] = None) -> Planner:
     """The :class:`Planner` of ``spec.kind`` (default :class:`PromptSpec`: mask prompts): prompts from the
@@ -93,7 +88,7 @@ def make_planner(settings: EvalSettings, model: torch.nn.Module, index: VideoInd
         for name in attr.split("."):
             factory = getattr(factory, name)
         return factory(model, index, getattr(settings, f"{spec.kind}_prompt", None))
-    return GtPlanner(make_factory(spec), settings.reprompt_every)
+    return GtPlanner(EvalPromptFactory(spec), settings.reprompt_every)
 
 
 def class_ids_of(index: VideoIndex) -> list[int]:

@@ -2,7 +2,8 @@
 
 Used by the evaluation and the threshold search. Frames are loaded lazily (decoded and resized one
 frame ahead in a background thread on GPU) and run through the image encoder ``encode_batch`` frames
-at a time (the encoder reads no mask or memory, so this changes no result); an object's
+at a time (the encoder reads no mask or memory: the same features, up to float rounding when torch
+uses several threads); an object's
 predictions start at its first prompt frame (Meta's ``vos_inference`` semantics for objects that
 appear later); later prompts (re-prompting) act from the moment the stream reaches them.
 """

@@ -25,8 +25,9 @@ from tqdm import tqdm
 from sam2_video.atomic import write_json
 from sam2_video.eval.aggregate import VideoAccumulator
 from sam2_video.eval.endovis_metrics import EndoVisAccumulator
-from sam2_video.eval.evaluate import (_summary, class_ids_of, load_index, make_factory, output_dir_of,
+from sam2_video.eval.evaluate import (_summary, class_ids_of, load_index, output_dir_of,
                                       prompt_spec_of, run_info_of)
+from sam2_video.eval.prompting import EvalPromptFactory
 from sam2_video.eval.runner import GtFrames, plan_video
 from sam2_video.eval.scoring import ThresholdScorer
 from sam2_video.eval.settings import EvalSettings
@@ -122,7 +123,7 @@ def stream_index(model: torch.nn.Module, index, settings: StreamSettings, eval_s
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").unlink(missing_ok=True)
     class_ids = class_ids_of(index)
-    factory = make_factory(prompt_spec_of(cfg) if cfg is not None else PromptSpec())  # the evaluation's prompts
+    factory = EvalPromptFactory(prompt_spec_of(cfg) if cfg is not None else PromptSpec())  # the evaluation's prompts
     scorer = ThresholdScorer([s.threshold], s.non_overlap, eval_settings.bound_th, class_ids)
     outputs = StreamOutputs(out, s.save_masks, s.save_video, s.video_fps)
     objects, endovis_total, endovis_video, pairs = [], EndoVisAccumulator(len(class_ids)), {}, []

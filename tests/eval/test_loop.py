@@ -16,7 +16,8 @@ from sam2_video.eval.evaluate import evaluate_index
 from sam2_video.eval.loop import EvalOutput, run_loop
 from sam2_video.eval.runner import GtPlanner
 from sam2_video.eval.settings import EvalSettings
-from sam2_video.eval.setup import make_factory, make_propagator
+from sam2_video.eval.prompting import EvalPromptFactory
+from sam2_video.eval.setup import make_propagator
 from sam2_video.eval.summary import EvalSummary
 from sam2_video.prompt import PromptSpec
 
@@ -78,13 +79,13 @@ class _Counter(EvalOutput):
 def test_planner_and_outputs_plug_into_the_loop(synth_cfg, synth_index, debug_model):
     s = _settings(synth_cfg, max_videos=3)
     counter = _Counter()
-    res = run_loop(make_propagator(debug_model, s), _FirstObjectOnly(make_factory(PromptSpec())), synth_index, s,
+    res = run_loop(make_propagator(debug_model, s), _FirstObjectOnly(EvalPromptFactory(PromptSpec())), synth_index, s,
                    [0.5], [counter])
     videos = synth_index.videos[:3]
     assert counter.committed and counter.frames == sum(len(v.frames) for v in videos) == res.frames
     assert all(len(tids) <= 1 for _, tids in counter.videos)
     assert len(res.objects) == sum(len(t) for _, t in counter.videos) >= 1
-    full = run_loop(make_propagator(debug_model, s), GtPlanner(make_factory(PromptSpec())), synth_index, s, [0.5])
+    full = run_loop(make_propagator(debug_model, s), GtPlanner(EvalPromptFactory(PromptSpec())), synth_index, s, [0.5])
     assert len(full.objects) > len(res.objects)  # the plan, not the loop, chose the objects
 
 
