@@ -5,8 +5,9 @@
     python bench/bench_stream_recovery.py --quick      # random debug weights: a plumbing check only
 
 A textured ellipse (drawn by the synthetic dataset's generator) is seeded with its mask on frame 0;
-a large textured ellipse flies over it and hides it fully for ~10 frames. Each setting streams the
-video (sam2_video.stream.recovery). The model: Hydra overrides of any architecture (``sam2=<variant>
+``--scene reveal`` (default): an occluder covers it at once for 14 frames, it changes its look while
+covered and is uncovered at once; ``--scene pass``: a large textured ellipse flies over it and hides
+it fully for ~10 frames. Each setting streams the video (sam2_video.stream.recovery). The model: Hydra overrides of any architecture (``sam2=<variant>
 model.checkpoint_path=...``), or ``--checkpoint`` = weights fitted by ``train.py experiment=demo``
 (that experiment's model settings; debug SAM2). Reported per setting, mean over scenes: IoU with the
 visible object before the occlusion, after it (reappearing + clear frames) and on the clear frames,
@@ -25,8 +26,11 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
-SETTINGS = {"plain memory (K=1)": {}, "auto-prompt every frame (hold 10)": {"autoprompt_every": 1},
-            "auto-prompt every frame (hold 20)": {"autoprompt_every": 1, "autoprompt_hold": 20}}
+SETTINGS = {"plain memory (K=1)": {},
+            "auto-prompt every frame, confirm (hold 20)": {"autoprompt_every": 1, "autoprompt_hold": 20},
+            "auto-prompt every frame, always (hold 20)": {"autoprompt_every": 1, "autoprompt_hold": 20,
+                                                          "autoprompt_mode": "always"}}
+SCENES = ("reveal", "pass")  # sam2_video.stream.scenarios: reveal_video, occlusion_video
 KEYS = ("iou_before", "iou_after", "iou_clear", "area_hidden", "empty_hidden")
 
 
@@ -44,14 +48,15 @@ def load_model(overrides: list[str], checkpoint: str | None):
     return model, cfg
 
 
-def run(model, seeds: int, size: int) -> tuple[dict[str, list[dict]], list[dict]]:
+def run(model, seeds: int, size: int, scene: str = "reveal") -> tuple[dict[str, list[dict]], list[dict]]:
     from sam2_video.stream.recovery import check_prompt_response, track_through_occlusion
-    from sam2_video.stream.scenarios import occlusion_video
+    from sam2_video.stream.scenarios import occlusion_video, reveal_video
 
+    make = reveal_video if scene == "reveal" else occlusion_video
     rows: dict[str, list[dict]] = {name: [] for name in SETTINGS}
     checks = []
     for seed in range(seeds):
-        video = occlusion_video(size=size, seed=seed)
+        video = make(size=size, seed=seed)
         checks.append(asdict(check_prompt_response(model, video)))
         for name, kw in SETTINGS.items():
             rows[name].append(asdict(track_through_occlusion(model, video, **kw)))
@@ -63,7 +68,9 @@ def main() -> None:
     ap.add_argument("overrides", nargs="*", help="Hydra overrides of the model, e.g. sam2=sam2.1_tiny model.checkpoint_path=X")
     ap.add_argument("--checkpoint", default=None, help="weights fitted by train.py experiment=demo (debug SAM2)")
     ap.add_argument("--quick", action="store_true", help="one scene")
-    ap.add_argument("--seeds", type=int, default=3, help="scenes (background / texture seeds)")
+    ap.add_argument("--seeds", type=int, default=8, help="scenes (background / texture seeds)")
+    ap.add_argument("--scene", choices=SCENES, default="reveal",
+                    help="reveal: covered at once, restyled while hidden, uncovered at once; pass: an occluder flies over it")
     ap.add_argument("--size", type=int, default=128, help="scene side in pixels (SAM2 resizes it to model.image_size)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
@@ -74,9 +81,9 @@ def main() -> None:
     logger.add(sys.stderr, level="WARNING")
     model, cfg = load_model(args.overrides, args.checkpoint)
     seeds = 1 if args.quick else args.seeds
-    rows, checks = run(model, seeds, args.size)
+    rows, checks = run(model, seeds, args.size, args.scene)
     weights = cfg.model.checkpoint_path or "random weights"
-    print(f"SAM2 {cfg.model.variant} @ {cfg.model.image_size} px ({weights}), {seeds} scene(s) of {args.size} px; "
+    print(f"SAM2 {cfg.model.variant} @ {cfg.model.image_size} px ({weights}), {seeds} '{args.scene}' scene(s) of {args.size} px; "
           "IoU with the visible object")
     print("| setting | IoU before occlusion | IoU after it (reappearing + clear) | IoU clear frames "
           "| area while hidden (px) | hidden frames predicted empty |")
@@ -85,7 +92,7 @@ def main() -> None:
     for n, m in mean.items():
         print(f"| {n} | {m['iou_before']:.3f} | {m['iou_after']:.3f} | {m['iou_clear']:.3f} | {m['area_hidden']:.0f} "
               f"| {m['empty_hidden']:.0%} |")
-    print(f"box + point prompt on the true object, one frame at a time, occluder in view: IoU "
+    print(f"box + point prompt on the true object, one frame at a time (occluder in view if it ever is before): IoU "
           f"{np.mean([c['iou'] for c in checks]):.3f}, share of the predicted pixels on the occluder "
           f"{np.mean([c['on_occluder'] for c in checks]):.0%} (re-prompting can only recover the object when "
           "this IoU is high)")
@@ -94,7 +101,8 @@ def main() -> None:
         print(f"{n} - plain, IoU after the occlusion: {mean[n]['iou_after'] - plain:+.3f}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"mean": mean, "runs": rows, "prompt_check": checks, "weights": str(weights), "variant": cfg.model.variant}, fh, indent=2)
+            json.dump({"scene": args.scene, "mean": mean, "runs": rows, "prompt_check": checks, "weights": str(weights),
+                       "variant": cfg.model.variant}, fh, indent=2)
 
 
 if __name__ == "__main__":

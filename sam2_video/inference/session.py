@@ -56,8 +56,9 @@ class StepOutput:
     obj_ptr: Optional[torch.Tensor]  # (O, C) object pointers (for write_memory)
     prompted: set[int] = field(default_factory=set)  # objects prompted on this frame
     memory_written: bool = False  # step() wrote memory for every object
-    # (O, 1, S, S) SAM2's own upsampled logits when no object was prompted on this frame (else None):
-    # the default of write_memory, so that a deferred write equals the one step() would have made
+    # (O, 1, S, S) SAM2's own upsampled logits when no object was prompted on this frame or the prompts
+    # were tentative (``commit_prompts=False``), else None: the default of write_memory, so that a
+    # deferred write equals the one step() would have made
     high_res_logits: Optional[torch.Tensor] = None
 
 
@@ -122,10 +123,13 @@ class TrackingSession:
 
     @torch.inference_mode()
     def step(self, feats: FrameFeatures, prompts: Mapping[int, FramePrompt] | None = None,
-             write_memory: Optional[bool] = None) -> StepOutput:
+             write_memory: Optional[bool] = None, commit_prompts: bool = True) -> StepOutput:
         """Predict frame ``feats.frame`` for every tracked object; ``prompts`` (object id -> prompt,
         video pixels) condition objects on this frame and start new ones. ``write_memory``: ``None``
-        follows the policy, ``False`` leaves tracked frames unwritten (prompted frames always write)."""
+        follows the policy, ``False`` leaves tracked frames unwritten. ``commit_prompts=False`` leaves
+        the prompted objects' conditioning entries unwritten too (a tentative prompt: nothing of this
+        call stays in memory unless the caller commits it with ``write_memory(feats, out,
+        conditioning=True, objects=...)``, which writes exactly the entry this call would have)."""
         t, prompts = feats.frame, dict(prompts or {})
         known = set(self.object_ids)
         new = [o for o in prompts if o not in known]
@@ -140,7 +144,10 @@ class TrackingSession:
                     raise ValueError(f"frame {t}: prompts for objects {hit} but not for {missing}, which were "
                                      "first prompted together; prompt all of them or none")
                 if hit:
-                    low, score, ptr = self._prompted_step(t, g, prompts, feats.backbone)
+                    low, score, ptr = self._prompted_step(t, g, prompts, feats.backbone, commit_prompts)
+                    if not commit_prompts:  # what write_memory(conditioning=True) encodes, as _prompted_step would
+                        highs.append(self._upsample(low.float()))
+                    wrote = wrote and commit_prompts
                 else:
                     write = self.policy.writes(t, g.start) if write_memory is None else write_memory
                     low, score, ptr, high = self._tracking_step(t, g, feats.backbone, write)
@@ -155,11 +162,13 @@ class TrackingSession:
 
     @torch.inference_mode()
     def write_memory(self, feats: FrameFeatures, out: StepOutput, mask_logits: Optional[torch.Tensor] = None,
-                     conditioning: bool = False, object_score_logits: Optional[torch.Tensor] = None) -> None:
-        """Write frame ``out.frame``'s memory for every object of ``out`` from ``mask_logits``
-        ((O, 1, h, w) logits in ``out.object_ids`` order, any h, w; default SAM2's own prediction), as
-        a conditioning entry (like a user mask: binarised, always read) or a normal one. With the
-        default, a frame ``step`` left unwritten gets exactly the entry ``step`` would have written."""
+                     conditioning: bool = False, object_score_logits: Optional[torch.Tensor] = None,
+                     objects: Optional[Sequence[int]] = None) -> None:
+        """Write frame ``out.frame``'s memory for every object of ``out`` (or only the groups of
+        ``objects``) from ``mask_logits`` ((O, 1, h, w) logits in ``out.object_ids`` order, any h, w;
+        default SAM2's own prediction), as a conditioning entry (like a user mask: binarised, always
+        read) or a normal one. With the default, a frame ``step`` left unwritten gets exactly the entry
+        ``step`` would have written (a tracked frame: normal; a tentative prompt: conditioning)."""
         logits = mask_logits if mask_logits is not None else (
             out.high_res_logits if out.high_res_logits is not None else out.low_res_logits)
         scores = out.object_score_logits if object_score_logits is None else object_score_logits
@@ -168,8 +177,11 @@ class TrackingSession:
         if logits.shape[0] != len(out.object_ids) or logits.dim() != 4:
             raise ValueError(f"mask_logits must be (O={len(out.object_ids)}, 1, h, w), got {tuple(logits.shape)}")
         index = {o: i for i, o in enumerate(out.object_ids)}
+        chosen = set(index) if objects is None else set(objects)
         with self._autocast():
             for g in self._groups:
+                if not set(g.object_ids) & chosen:
+                    continue
                 rows = torch.tensor([index[o] for o in g.object_ids], device=logits.device)
                 feat, _, sizes = self._features(feats.backbone, len(g.object_ids))
                 high = self._upsample(logits[rows].to(self.device).float())
@@ -233,7 +245,8 @@ class TrackingSession:
                     **carried}, None
         return self._point_inputs(prompts), None
 
-    def _prompted_step(self, t: int, group: _Group, prompts: Mapping[int, FramePrompt], backbone_out: dict):
+    def _prompted_step(self, t: int, group: _Group, prompts: Mapping[int, FramePrompt], backbone_out: dict,
+                       commit: bool = True):
         """Conditioning frame: SAM on this frame alone, per prompt signature, then encode memory."""
         order = group.object_ids
         buckets: dict[tuple, list[int]] = {}
@@ -250,6 +263,9 @@ class TrackingSession:
             for j, i in enumerate(idx):
                 low[i], ptr[i], score[i] = low_res[j : j + 1], obj_ptr[j : j + 1], obj_score[j : j + 1]
         low_res, scores, ptrs = torch.cat(low).float(), torch.cat(score), torch.cat(ptr)
+        if not commit:
+            group.memory.prune(t)
+            return low_res, scores, ptrs
         feats, _, sizes = self._features(backbone_out, len(order))
         entry = self._encode_memory(feats, sizes, self._upsample(low_res), scores, from_pts=True)
         entry.update(obj_ptr=ptrs, object_score_logits=scores)

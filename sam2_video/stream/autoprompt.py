@@ -13,18 +13,30 @@ Objects first prompted on the same frame form one SAM2 group and must be prompte
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
 from sam2_video.prompt.sampler import center_point, tight_box
 from sam2_video.prompt import FramePrompt
+from sam2_video.stream.appearance import similarity
+
+
+AREA_HISTORY = 10  # good masks whose largest area is the reference (DAM4SAM: the last 10 non-empty sizes)
 
 
 @dataclass(frozen=True)
 class LastSeen:
     frame: int
     mask: np.ndarray  # (H, W) bool, non-empty
+    feature: Optional[np.ndarray] = None  # (D,) appearance (sam2_video.stream.appearance); None: not checked
+    areas: tuple[int, ...] = ()  # areas of the last good masks, newest last (at most AREA_HISTORY)
+
+    @property
+    def area(self) -> float:
+        """The object's full area: the largest of its recent good areas (being covered only shrinks a
+        mask, so the slivers of a gradual occlusion never become the reference)."""
+        return float(max(self.areas)) if self.areas else float(self.mask.sum())
 
 
 def prompt_from_mask(mask: np.ndarray) -> FramePrompt:
@@ -33,28 +45,45 @@ def prompt_from_mask(mask: np.ndarray) -> FramePrompt:
                        points=center_point(mask)[None].astype(np.float32), labels=np.ones(1, np.int32))
 
 
+def plausible(mask: np.ndarray, last: Optional[LastSeen], feature: Optional[np.ndarray] = None,
+              max_growth: float = 2.0, min_similarity: Optional[float] = None) -> bool:
+    """Whether an (H, W) bool mask can be the object last seen as ``last``: non-empty, its area within
+    ``1 / max_growth .. max_growth`` times the object's full area (``last.area``) and, with
+    ``min_similarity`` set and both appearance ``feature`` s given, at least that similar
+    (sam2_video.stream.appearance); any non-empty mask when ``last`` is None."""
+    area = int(mask.sum())
+    if not area:
+        return False
+    if last is None:
+        return True
+    ratio = area / max(last.area, 1.0)
+    if not 1.0 / max_growth <= ratio <= max_growth:
+        return False
+    if min_similarity is None or feature is None or last.feature is None:
+        return True
+    return similarity(feature, last.feature) >= min_similarity
+
+
 def remember(last: Mapping[int, LastSeen], t: int, object_ids: Sequence[int], masks: np.ndarray,
-             max_growth: float = 2.0) -> dict[int, LastSeen]:
+             max_growth: float = 2.0, features: Optional[Sequence[np.ndarray]] = None,
+             min_similarity: Optional[float] = None) -> dict[int, LastSeen]:
     """Update the last good mask of each object with frame ``t``'s (O, H, W) bool ``masks``.
 
-    A mask is good when non-empty and its area is within ``1 / max_growth .. max_growth`` times the
-    last good one. This holds however long the object has been gone: a mask that swallowed the
+    A mask is good when :func:`plausible`: non-empty, its area within ``1 / max_growth .. max_growth``
+    times the object's full area (the largest of its last good areas) and, with appearance ``features``
+    ((D,) per object), similar enough to the last good one. This holds however long the object has been gone: a mask that swallowed the
     occluder (or a collapse) is never taken as the object, so once the hold is over the re-prompts
     stop until SAM2's own memory finds something of the object's size again (taking any non-empty
     mask after the hold made the re-prompts follow the occluder: IoU after the occlusion -0.26 vs
     plain with hold 10, docs/benchmarks.md).
     """
     out = dict(last)
-    for oid, m in zip(object_ids, masks):
-        area = int(m.sum())
-        if not area:
-            continue
+    for i, (oid, m) in enumerate(zip(object_ids, masks)):
+        feature = None if features is None else features[i]
         prev = out.get(oid)
-        if prev is not None:
-            ratio = area / max(int(prev.mask.sum()), 1)
-            if not 1.0 / max_growth <= ratio <= max_growth:
-                continue
-        out[oid] = LastSeen(t, m)
+        if plausible(m, prev, feature, max_growth, min_similarity):
+            areas = (prev.areas if prev is not None else ())[-(AREA_HISTORY - 1):] + (int(m.sum()),)
+            out[oid] = LastSeen(t, m, feature, areas)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Scoring the streaming loop through a full occlusion (`sam2_video.stream.scenarios.occlusion_video`).
+"""Scoring the streaming loop through a full occlusion (the scenes of `sam2_video.stream.scenarios`).
 
 :func:`track_through_occlusion` streams a generated occlusion video (seeded with the object's mask
 on frame 0) under given stream settings and scores the masks against the visible ground truth per
@@ -50,11 +50,12 @@ class PromptCheck:
 
 
 def check_prompt_response(model: Any, video: OcclusionVideo) -> PromptCheck:
-    """Prompt each frame before the occlusion on which the occluder is already in view, on its own
+    """Prompt each frame before the occlusion on which the occluder is already in view (every frame
+    before it when the occluder is never in view before, as in ``reveal_video``), on its own
     (a fresh stream of one frame), with ``prompt_from_mask(true mask)``: a model that answers box +
     point prompts segments the object and leaves the occluder out (re-prompting can only help then)."""
     s = StreamSettings(source="folder", path="-", seed="auto", progress=False)
-    frames = [t for t in video.before if video.occluder[t].any()]
+    frames = [t for t in video.before if video.occluder[t].any()] or list(video.before)  # reveal: never in view before
     ious, shares = [], []
     for t in frames:
         prompt = {1: prompt_from_mask(video.masks[t])}

@@ -33,6 +33,7 @@ from sam2_video.stream.autoprompt import LastSeen, auto_prompts, remember
 from sam2_video.stream.postprocess import postprocess
 from sam2_video.stream.qa import QAFlags, qa_flags
 from sam2_video.stream.refiner import Refiner
+from sam2_video.stream.reprompt import appearances, reprompt_lost
 from sam2_video.stream.seeds import Seeder
 from sam2_video.stream.settings import StreamSettings
 from sam2_video.stream.smoothing import ema_update
@@ -95,6 +96,7 @@ class StreamRunner:
         last_seen: dict[int, LastSeen] = {}
         previous: dict[int, np.ndarray] = {}
         first_seed: Optional[int] = None
+        confirm = s.autoprompt_mode == "confirm"
         for src in source:
             if s.max_frames is not None and src.index >= s.max_frames:
                 return
@@ -117,9 +119,10 @@ class StreamRunner:
                 if new:
                     groups.append(new)
             auto: dict[int, FramePrompt] = {}
-            if s.autoprompt_every and first_seed is not None and t > first_seed \
-                    and (t - first_seed) % s.autoprompt_every == 0:
-                free = [g for g in groups if not any(o in seeded for o in g)]
+            due = bool(s.autoprompt_every) and first_seed is not None and t > first_seed \
+                and (t - first_seed) % s.autoprompt_every == 0
+            free = [g for g in groups if not any(o in seeded for o in g)] if due else []
+            if free and not confirm:
                 auto = auto_prompts(t, last_seen, free, s.autoprompt_hold)
             prompts = {**auto, **seeded}
             if first_seed is None:  # nothing to track yet
@@ -129,6 +132,10 @@ class StreamRunner:
             t0 = time.perf_counter()
             feats = session.encode(t, image)
             out = session.step(feats, prompts, write_memory=False if not prompts else None)
+            confirmed: set[int] = set()
+            if free and confirm:
+                out, confirmed = reprompt_lost(session, feats, out, last_seen, free, s.autoprompt_hold,
+                                               s.autoprompt_max_growth, s.autoprompt_min_similarity)
             ids = out.object_ids
             order = np.argsort(ids)
             low = out.low_res_logits[torch.from_numpy(order)]
@@ -144,32 +151,34 @@ class StreamRunner:
 
             t0 = time.perf_counter()
             if s.ema_alpha > 0:
-                smoothed = ema_update(smoothed, logits, ids, s.ema_alpha, restart=set(seeded))
+                smoothed = ema_update(smoothed, logits, ids, s.ema_alpha, restart=set(seeded) | confirmed)
                 logits = torch.stack([smoothed[o] for o in ids])
             masks = self.scorer.quantize(logits) > 0  # (O, H, W) bool
             masks = postprocess(masks, s.fill_holes, s.open_radius)
             qa = [qa_flags(logits[i], masks[i], previous.get(o), s.low_confidence, s.max_change)
                   for i, o in enumerate(ids)]
             previous = {o: masks[i] for i, o in enumerate(ids)}
-            last_seen = remember(last_seen, t, ids, masks)
+            looks = appearances(session, feats, masks) if confirm and s.autoprompt_min_similarity is not None else None
+            last_seen = remember(last_seen, t, ids, masks, s.autoprompt_max_growth, looks, s.autoprompt_min_similarity)
             ms["post"] = (time.perf_counter() - t0) * 1e3
 
             t0 = time.perf_counter()
-            wrote = bool(prompts)
+            wrote = bool(prompts) or bool(confirmed)  # prompted / confirmed: conditioning entries
             last = num_frames is not None and t == num_frames - 1  # nothing would read it
-            if not prompts and not last and self.policy.writes(t, first_seed):
+            rest = [o for o in ids if o not in confirmed]
+            if not prompts and rest and not last and self.policy.writes(t, first_seed):
                 if s.memory_source == "refined":
                     final = torch.where(torch.from_numpy(masks), logits.abs().clamp(min=1.0),
                                         -logits.abs().clamp(min=1.0))  # logits agreeing with the final mask
                     back = torch.from_numpy(np.argsort(order))
                     final = to_model_frame(final[back][:, None], session.geometry)
-                    session.write_memory(feats, out, final.to(out.low_res_logits.device))
+                    session.write_memory(feats, out, final.to(out.low_res_logits.device), objects=rest)
                 else:
-                    session.write_memory(feats, out)
+                    session.write_memory(feats, out, objects=rest)
                 wrote = True
             ms["memory"] = (time.perf_counter() - t0) * 1e3
             ms["total"] = sum(ms[k] for k in STAGES)
             ms["cpu"] = (time.process_time() - cpu0) * 1e3
             yield StreamFrame(t, src.name, image, ids, logits, masks,
                               out.object_score_logits[torch.from_numpy(order)][:, 0].cpu().numpy(), qa,
-                              set(seeded), set(auto), wrote, ms)
+                              set(seeded), set(auto) | confirmed, wrote, ms)

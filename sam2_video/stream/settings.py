@@ -14,6 +14,7 @@ from sam2_video.typed_node import node_values
 SEED_KINDS = ("gt", "prompts", "auto")
 MEMORY_SOURCES = ("raw", "refined")
 SOURCE_KINDS = ("data", "folder", "video")
+AUTOPROMPT_MODES = ("confirm", "always")
 
 
 @dataclass
@@ -28,7 +29,10 @@ class StreamSettings:
     max_cond_memory: Optional[int] = 4  # cap on stored conditioning entries (re-prompting adds them)
     compact_memory: bool = False  # with K > 1 the reader sees the last writes as consecutive frames
     autoprompt_every: int = 0  # N > 0: re-prompt SAM2 from the previous final mask every N frames (0: off)
-    autoprompt_hold: int = 10  # frames the last non-empty mask keeps prompting after the object vanished
+    autoprompt_hold: int = 30  # frames the last good mask keeps prompting after the object vanished
+    autoprompt_mode: str = "confirm"  # confirm: only where tracking lost it, answer kept if it is the object | always
+    autoprompt_max_growth: float = 2.0  # a mask is the object only with an area within 1/g .. g of the last good
+    autoprompt_min_similarity: Optional[float] = None  # and (if set) an appearance similarity >= this
     ema_alpha: float = 0.0  # temporal EMA on logits: s_t = a * s_{t-1} + (1 - a) * x_t (0: off)
     fill_holes: int = 0  # fill holes up to this many pixels (0: off)
     open_radius: int = 0  # morphological opening with a disk of this radius (0: off)
@@ -78,6 +82,14 @@ class StreamSettings:
             v = getattr(self, key)
             if not is_int(v) or v < 0:
                 raise bad(key, "use an integer >= 0 (0 = off)")
+        if self.autoprompt_mode not in AUTOPROMPT_MODES:
+            raise bad("autoprompt_mode", f"use one of {AUTOPROMPT_MODES}")
+        g = self.autoprompt_max_growth
+        if isinstance(g, bool) or not isinstance(g, (int, float)) or not float(g) > 1.0:
+            raise bad("autoprompt_max_growth", "use a number > 1 (2.0: the area may halve or double)")
+        sim = self.autoprompt_min_similarity
+        if sim is not None and (isinstance(sim, bool) or not isinstance(sim, (int, float)) or not -1.0 <= float(sim) <= 1.0):
+            raise bad("autoprompt_min_similarity", "use null (no appearance check) or a cosine similarity in [-1, 1]")
         if self.seed not in SEED_KINDS:
             raise bad("seed", f"use one of {SEED_KINDS}")
         if self.seed == "prompts" and not self.prompts_file:

@@ -1,8 +1,9 @@
-"""Auto-prompting inside the loop on the generated occlusion scene (sam2_video.stream.scenarios).
+"""Auto-prompting inside the loop on the generated occlusion scene (sam2_video.stream.scenarios),
+``autoprompt_mode=always`` (every due re-prompt applied); confirm mode: test_confirmed_reprompt.py.
 
 What is asserted is the loop's behaviour (which frames are re-prompted, from which mask); whether the
-re-prompts recover the object depends on the weights: see bench/bench_stream_recovery.py and
-docs/streaming.md for the measured numbers (not demonstrated with the CPU-fitted debug model).
+re-prompts recover the object depends on the weights: tests/stream/test_occlusion_recovery.py (slow,
+a fitted model) and bench/bench_stream_recovery.py measure that.
 """
 
 from __future__ import annotations
@@ -31,15 +32,15 @@ def test_occlusion_scene_hides_the_object_and_it_reappears():
     assert len(v.hidden) >= 8  # hidden longer than SAM2's memory window (num_maskmem 7): memory holds only "absent"
 
 
-def test_reprompt_cadence_and_hold(debug_model):
+def test_reprompt_cadence_and_hold(debug_model):  # autoprompt_mode=always (confirm: test_confirmed_reprompt.py)
     v = occlusion_video(num_frames=12, seed=0)
     plain = _frames(debug_model, v, 12)
     assert not any(f.autoprompted for f in plain)
-    every3 = _frames(debug_model, v, 12, autoprompt_every=3, autoprompt_hold=20)
+    every3 = _frames(debug_model, v, 12, autoprompt_every=3, autoprompt_hold=20, autoprompt_mode="always")
     assert [f.index for f in every3 if f.autoprompted] == [3, 6, 9]
     assert all(f.memory_written for f in every3 if f.autoprompted)  # a prompted frame is a conditioning entry
     # the seed mask stays the last good one for `hold` frames at least: every frame up to hold + 1 re-prompted
-    held = _frames(debug_model, v, 12, autoprompt_every=1, autoprompt_hold=4)
+    held = _frames(debug_model, v, 12, autoprompt_every=1, autoprompt_hold=4, autoprompt_mode="always")
     assert all(1 in f.autoprompted for f in held[1:6])
     # re-prompted frames differ from plain tracking (SAM2 ran on a box + point instead of memory)
     assert any(not np.array_equal(a.masks, b.masks) for a, b in zip(plain[1:], held[1:]))
@@ -78,7 +79,7 @@ def test_vanished_object_is_reprompted_from_its_last_mask_for_hold_frames_then_l
 
     for hold in (0, 3, 6):
         sent.clear()
-        frames = _frames(model, v, 14, autoprompt_every=1, autoprompt_hold=hold)
+        frames = _frames(model, v, 14, autoprompt_every=1, autoprompt_hold=hold, autoprompt_mode="always")
         seed_out = frames[0].masks[0]  # the seed mask through SAM2's low-res mask
         assert seed_out.any() and not any(f.masks.any() for f in frames[1:])  # gone from frame 1 on
         assert [t for t, _ in sent] == list(range(14))
