@@ -162,8 +162,8 @@ def stream_index(model: torch.nn.Module, index, settings: StreamSettings, eval_s
                 if wanted is not None and frame.index >= max(wanted, default=-1):
                     break  # the rest of the video is not needed for the listed frames
             outputs.end()
-            if wanted is None:
-                timing.check_length(record.video_id, plan.num_frames)
+            if wanted is None:  # stream.max_frames cuts every stream on purpose: not an early end
+                timing.check_length(record.video_id, min(plan.num_frames, s.max_frames or plan.num_frames))
             endovis_total.merge(acc.endovis)
         outputs.commit()
     except BaseException:
