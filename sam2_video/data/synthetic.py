@@ -33,7 +33,7 @@ from pycocotools import mask as mask_utils
 from tqdm import tqdm
 
 from sam2_video.atomic import write_json
-from sam2_video.data.davis import davis_palette
+from sam2_video.data.mask_io import davis_palette
 from sam2_video.data.synthetic_scene import CATEGORIES, render_video
 from sam2_video.errors import ConfigError, UserError
 

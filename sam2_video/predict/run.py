@@ -9,7 +9,6 @@ staged: a failed run leaves none of them.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np

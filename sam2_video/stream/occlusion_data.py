@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sam2_video.data.davis import davis_palette
+from sam2_video.data.mask_io import davis_palette
 from sam2_video.data.synthetic import write_davis_video
 from sam2_video.errors import ConfigError, UserError
 from sam2_video.stream.scenarios import occlusion_video

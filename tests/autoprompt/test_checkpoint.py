@@ -7,7 +7,7 @@ import torch
 
 from sam2_video.errors import CheckpointError
 from sam2_video.model.checkpoint import load_file, save_official
-from tests.autoprompt.conftest import auto_cfg, make_auto_model
+from tests.autoprompt.conftest import auto_cfg
 from tests.autoprompt.test_hook import run_session
 from tests.conftest import shapes_video
 
