@@ -27,8 +27,8 @@ from sam2_video.eval.summary import SUMMARY_FILE, EvalSummary
 from sam2_video.eval.writers import markdown_table, write_csv, write_markdown
 
 REPO = Path(__file__).resolve().parents[2]
-TABLE_COLUMNS = ("config", "status", "JF", "J", "F", "dice", "challenge_iou", "mciou", "num_objects", "seconds",
-                 "output_dir", "error")
+TABLE_COLUMNS = ("config", "status", "prompt", "JF", "J", "F", "dice", "challenge_iou", "mciou", "num_objects",
+                 "seconds", "output_dir", "error")
 
 
 @dataclass
@@ -42,6 +42,7 @@ class BatchJob:
     seconds: float = 0.0
     error: str = ""
     metrics: dict = field(default_factory=dict)
+    prompt: str = ""  # the evaluated prompt kind (summary.json "prompt"), e.g. mask / box / point / auto
     overrides: list = field(default_factory=list)  # this job's own overrides (e.g. its trained checkpoint)
 
 
@@ -70,11 +71,14 @@ def discover(configs_dir: str | Path, filters: Sequence[str] = (), output_root: 
     return jobs
 
 
-def _read_metrics(out: Path) -> dict:
+def _read_result(job: BatchJob) -> None:
+    """Fill ``job.metrics`` / ``job.prompt`` from its summary.json (left empty when there is none)."""
     try:
-        return EvalSummary.read(out).overall
+        summary = EvalSummary.read(job.output_dir)
     except UserError:
-        return {}
+        job.metrics, job.prompt = {}, ""
+        return
+    job.metrics, job.prompt = summary.overall, str((summary.prompt or {}).get("kind", ""))
 
 
 def _last_error(log: Path) -> str:
@@ -104,7 +108,7 @@ def run_job(job: BatchJob, extra: Sequence[str], env: dict, timeout: Optional[fl
             rc = -1
             fh.write(f"ERROR: timed out after {timeout} s\n")
     job.seconds = time.perf_counter() - t0
-    job.metrics = _read_metrics(job.output_dir)
+    _read_result(job)
     if rc == 0 and job.metrics:
         job.status = "ok"
     else:
@@ -118,7 +122,8 @@ def run_batch(jobs: list[BatchJob], output_root: str | Path, jobs_n: Optional[in
     todo = []
     for j in jobs:
         if not force and (j.output_dir / SUMMARY_FILE).is_file():
-            j.status, j.metrics = "skipped", _read_metrics(j.output_dir)
+            j.status = "skipped"
+            _read_result(j)
         else:
             todo.append(j)
     gpus = _visible_gpus()
@@ -163,7 +168,7 @@ def table_rows(jobs: Sequence[BatchJob]) -> list[dict]:
     rows = []
     for j in jobs:
         m = j.metrics
-        rows.append({"config": j.name, "status": j.status, **{k: m.get(k) for k in ("JF", "J", "F", "dice",
+        rows.append({"config": j.name, "status": j.status, "prompt": j.prompt, **{k: m.get(k) for k in ("JF", "J", "F", "dice",
                      "challenge_iou", "mciou", "num_objects")}, "seconds": round(j.seconds, 1),
                      "output_dir": str(j.output_dir), "error": j.error})
     return rows

@@ -31,4 +31,5 @@ def test_multi_baseline_eval_runs_auto_and_prompted_combos(raw, script, tmp_path
     assert sorted(r["config"] for r in rows) == ["combo/endovis17/13", "combo/endovis17/2"], rows
     for r in rows:
         assert r["status"] == "ok" and 0.0 <= float(r["JF"]) <= 1.0, r
+    assert {r["config"]: r["prompt"] for r in rows} == {"combo/endovis17/13": "auto", "combo/endovis17/2": "point"}
     assert (results / "combo" / "endovis17" / "13" / "summary.json").is_file() or any(results.rglob("summary.json"))

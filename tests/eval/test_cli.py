@@ -64,6 +64,8 @@ def test_multi_baseline_eval(multi_baseline_eval, tree, tmp_path):
     assert "eval.prompt_type=lasso" in table[table.config == "combo/tiny/bad"].error.iloc[0]
     assert "use prompt.kind=lasso" in table[table.config == "combo/tiny/bad"].error.iloc[0]
     assert (out / "combo/tiny/good/summary.json").is_file()
+    prompts = dict(zip(table.config, table.prompt.fillna("")))
+    assert prompts == {"combo/tiny/bad": "", "combo/tiny/good": "mask"}  # what the run evaluated (summary.json)
     md = (out / "baselines.md").read_text()
     assert "Failures" in md and "combo/tiny/bad" in md
     # second run: a finished config is skipped
