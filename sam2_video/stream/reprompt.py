@@ -82,5 +82,5 @@ def reprompt_lost(session: TrackingSession, feats: FrameFeatures, out: StepOutpu
         object_score_logits=pick(out.object_score_logits, answer.object_score_logits),
         obj_ptr=pick(out.obj_ptr, answer.obj_ptr),
         high_res_logits=None if out.high_res_logits is None else pick(out.high_res_logits, answer.high_res_logits),
-        prompted=set(confirmed))
+        prompted=set(out.prompted) | confirmed)
     return merged, confirmed
