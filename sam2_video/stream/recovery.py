@@ -12,13 +12,13 @@ point on a single frame. Used by bench/bench_stream_recovery.py and the recovery
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
 from sam2_video.prompt import FramePrompt
 from sam2_video.stream.autoprompt import prompt_from_mask
-from sam2_video.stream.runner import StreamRunner
+from sam2_video.stream.runner import StreamFrame, StreamRunner
 from sam2_video.stream.scenarios import OcclusionVideo
 from sam2_video.stream.settings import StreamSettings
 from sam2_video.stream.sources import IteratorSource
@@ -66,15 +66,22 @@ def check_prompt_response(model: Any, video: OcclusionVideo) -> PromptCheck:
     return PromptCheck(float(np.mean(ious)), float(np.mean(shares)), frames)
 
 
-def track_through_occlusion(model: Any, video: OcclusionVideo, **settings: Any) -> RecoveryScore:
-    """Stream ``video`` with ``StreamSettings(**settings)`` (plain memory propagation when empty)."""
+def stream_from_mask(model: Any, video: OcclusionVideo, num_frames: Optional[int] = None,
+                     **settings: Any) -> Iterator[StreamFrame]:
+    """Stream the first ``num_frames`` frames of ``video`` (all by default), object 1 seeded with its
+    mask on frame 0, under ``StreamSettings(**settings)`` (plain memory propagation when empty)."""
     s = StreamSettings(source="folder", path="-", seed="auto", progress=False, **settings)
     s.validate()
     seed = {1: FramePrompt("mask", mask=video.masks[0])}
+    source = IteratorSource(list(video.frames[:num_frames]), "occlusion")
+    return StreamRunner(model, s).frames(source, lambda t: seed if t == 0 else {})
+
+
+def track_through_occlusion(model: Any, video: OcclusionVideo, **settings: Any) -> RecoveryScore:
+    """Stream ``video`` with ``StreamSettings(**settings)`` (plain memory propagation when empty)."""
     empty = np.zeros(video.masks.shape[1:], bool)
     preds = [empty] * len(video.frames)
-    source = IteratorSource(list(video.frames), "occlusion")
-    for f in StreamRunner(model, s).frames(source, lambda t: seed if t == 0 else {}):
+    for f in stream_from_mask(model, video, **settings):
         if f.masks is not None and len(f.masks):
             preds[f.index] = f.masks[0]
     per_frame = [iou(p, g) for p, g in zip(preds, video.masks)]

@@ -33,7 +33,7 @@ from sam2_video.stream.autoprompt import LastSeen, auto_prompts, remember
 from sam2_video.stream.postprocess import postprocess
 from sam2_video.stream.qa import QAFlags, qa_flags
 from sam2_video.stream.refiner import Refiner
-from sam2_video.stream.reprompt import appearances, reprompt_lost
+from sam2_video.stream.reprompt import looks_of, reprompt_lost
 from sam2_video.stream.seeds import Seeder
 from sam2_video.stream.settings import StreamSettings
 from sam2_video.stream.smoothing import ema_update
@@ -158,8 +158,9 @@ class StreamRunner:
             qa = [qa_flags(logits[i], masks[i], previous.get(o), s.low_confidence, s.max_change)
                   for i, o in enumerate(ids)]
             previous = {o: masks[i] for i, o in enumerate(ids)}
-            looks = appearances(session, feats, masks) if confirm and s.autoprompt_min_similarity is not None else None
-            last_seen = remember(last_seen, t, ids, masks, s.autoprompt_max_growth, looks, s.autoprompt_min_similarity)
+            check = s.autoprompt_min_similarity if confirm else None  # the look check belongs to confirm mode
+            looks = looks_of(session, feats, masks, check)
+            last_seen = remember(last_seen, t, ids, masks, s.autoprompt_max_growth, looks, check)
             ms["post"] = (time.perf_counter() - t0) * 1e3
 
             t0 = time.perf_counter()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sam2_video.prompt import FramePrompt
+from sam2_video.stream.recovery import stream_from_mask
 from sam2_video.stream.runner import StreamRunner
 from sam2_video.stream.scenarios import occlusion_video
 from sam2_video.stream.settings import StreamSettings
@@ -19,10 +19,7 @@ from sam2_video.stream.sources import IteratorSource
 
 
 def _frames(model, video, n, **kw):
-    s = StreamSettings(source="folder", path="-", seed="auto", progress=False, **kw)
-    seed = {1: FramePrompt("mask", mask=video.masks[0])}
-    src = IteratorSource(list(video.frames[:n]), "occ")
-    return list(StreamRunner(model, s).frames(src, lambda t: seed if t == 0 else {}))
+    return list(stream_from_mask(model, video, n, **kw))
 
 
 def test_occlusion_scene_hides_the_object_and_it_reappears():

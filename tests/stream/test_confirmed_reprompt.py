@@ -17,19 +17,15 @@ import torch
 
 from sam2_video.errors import ConfigError
 from sam2_video.inference.session import TrackingSession
-from sam2_video.prompt import FramePrompt
 from sam2_video.stream import reprompt
 from sam2_video.stream.autoprompt import LastSeen, plausible, remember
-from sam2_video.stream.runner import StreamRunner
+from sam2_video.stream.recovery import stream_from_mask
 from sam2_video.stream.scenarios import reveal_video
 from sam2_video.stream.settings import StreamSettings
-from sam2_video.stream.sources import IteratorSource
 
 
 def _frames(model, video, n, **kw):
-    s = StreamSettings(source="folder", path="-", seed="auto", progress=False, **kw)
-    seed = {1: FramePrompt("mask", mask=video.masks[0])}
-    return list(StreamRunner(model, s).frames(IteratorSource(list(video.frames[:n]), "v"), lambda t: seed if t == 0 else {}))
+    return list(stream_from_mask(model, video, n, **kw))
 
 
 @pytest.fixture()
