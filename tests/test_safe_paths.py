@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sam2_video.errors import DatasetError
-from sam2_video.eval.writers import MaskDir
+from sam2_video.pipeline.sinks.staged import MaskDir
 from sam2_video.safe_paths import check_name, confined
 
 HOSTILE = ["../x", "../../etc/passwd", "/abs/path", "a/../../b", "", "  ", "a\x00b", "C:\\evil", ".."]

@@ -4,9 +4,9 @@
   (``grid_search_threshold.py``); both build their parts with :mod:`~sam2_video.eval.setup`;
 - the loop: :mod:`~sam2_video.eval.loop` (planner -> predictions -> scores -> outputs), planners and
   per-video plans in :mod:`~sam2_video.eval.runner`, outputs in :mod:`~sam2_video.eval.outputs`;
-- scoring: :mod:`~sam2_video.eval.metrics` (per mask), :mod:`~sam2_video.eval.scoring` (many thresholds at
-  once), :mod:`~sam2_video.eval.endovis_metrics`, :mod:`~sam2_video.eval.aggregate` (protocol, pooling),
-  names in :mod:`~sam2_video.eval.metric_names`;
-- results: :mod:`~sam2_video.eval.summary` (summary.json), :mod:`~sam2_video.eval.tables`,
-  :mod:`~sam2_video.eval.report`, staged files in :mod:`~sam2_video.eval.writers`.
+- scoring: :mod:`~sam2_video.metrics.metrics` (per mask), :mod:`~sam2_video.metrics.scoring` (many thresholds at
+  once), :mod:`~sam2_video.metrics.endovis_metrics`, :mod:`~sam2_video.metrics.aggregate` (protocol, pooling),
+  names in :mod:`~sam2_video.metrics.metric_names`;
+- results: :mod:`~sam2_video.metrics.summary` (summary.json), :mod:`~sam2_video.metrics.tables`,
+  :mod:`~sam2_video.eval.report`, staged files in :mod:`~sam2_video.pipeline.sinks.staged`.
 """

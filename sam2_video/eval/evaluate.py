@@ -23,8 +23,8 @@ from sam2_video.eval.settings import EvalSettings
 from sam2_video.eval.setup import (build_model, class_ids_of, load_index, make_planner,  # noqa: F401
                                    make_propagator, output_dir_of, prompt_spec_of, resize_mode_of, run_info_of,
                                    settings_of)
-from sam2_video.eval.summary import SUMMARY_FILE, EvalSummary
-from sam2_video.eval.tables import endovis_rows, summary_tables, write_tables
+from sam2_video.metrics.summary import SUMMARY_FILE, EvalSummary
+from sam2_video.metrics.tables import endovis_rows, summary_tables, write_tables
 from sam2_video.prompt import PromptSpec
 
 

@@ -4,7 +4,7 @@ handed to pluggable outputs. ``baseline_eval.py`` and ``grid_search_threshold.py
 Per video: the :class:`~sam2_video.eval.runner.Planner` chooses the objects and their prompts, the
 model streams predictions (:class:`~sam2_video.inference.propagate.VideoPropagator`), each frame's
 logits are resized to the video, quantised at the sorted thresholds and scored against the GT
-(:class:`~sam2_video.eval.scoring.ThresholdScorer`), the metric accumulators are updated and every
+(:class:`~sam2_video.metrics.scoring.ThresholdScorer`), the metric accumulators are updated and every
 output sees a :class:`FrameResult`. Outputs (``sam2_video.eval.outputs``) stream their files to
 temporary siblings: ``commit`` on success, ``abort`` on failure, so a failed run leaves nothing partial.
 """
@@ -22,12 +22,12 @@ from tqdm import tqdm
 
 from sam2_video.data.index import VideoIndex, VideoRecord
 from sam2_video.errors import ConfigError
-from sam2_video.eval.aggregate import ObjectAccumulator, VideoAccumulator
-from sam2_video.eval.endovis_metrics import EndoVisAccumulator
+from sam2_video.metrics.aggregate import ObjectAccumulator, VideoAccumulator
+from sam2_video.metrics.endovis_metrics import EndoVisAccumulator
 from sam2_video.eval.runner import Planner, VideoPlan
-from sam2_video.eval.scoring import FrameScores, ThresholdScorer
+from sam2_video.metrics.scoring import FrameScores, ThresholdScorer
 from sam2_video.eval.settings import EvalSettings
-from sam2_video.eval.writers import label_map, palette_values
+from sam2_video.pipeline.sinks.staged import label_map, palette_values
 from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.inference.propagate import VideoPropagator
 

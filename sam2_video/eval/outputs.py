@@ -1,6 +1,6 @@
 """Pluggable outputs of the evaluation loop (:class:`~sam2_video.eval.loop.EvalOutput`).
 
-Each writes one kind of file, staged until the run succeeds (``sam2_video.eval.writers``):
+Each writes one kind of file, staged until the run succeeds (``sam2_video.pipeline.sinks.staged``):
 
 - :class:`FrameCsv`: ``metrics_per_frame.csv`` (one row per object and frame, first threshold);
 - :class:`MaskPngs`: ``masks/<video>/<frame>.png`` DAVIS-layout label maps (+ ``objects.json``);
@@ -21,7 +21,7 @@ import numpy as np
 
 from sam2_video.eval.logit_store import LogitStore
 from sam2_video.eval.loop import EvalOutput, FrameResult, VideoContext
-from sam2_video.eval.writers import CocoResultsStream, CsvStream, MaskDir, VideoDir
+from sam2_video.pipeline.sinks.staged import CocoResultsStream, CsvStream, MaskDir, VideoDir
 
 FRAME_COLUMNS = ("video_id", "frame", "frame_name", "object_id", "category_id", "category", "gt_area",
                  "pred_area", "J", "F", "dice", "iou", "scored", "prompted")

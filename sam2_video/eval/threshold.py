@@ -1,7 +1,7 @@
 """Threshold search: one pass of the evaluation loop scoring every threshold of a grid at once.
 
 The scores at threshold ``tau`` are exactly those of ``baseline_eval.py eval.threshold=tau``: the same
-loop (``sam2_video.eval.loop``), predictions and :class:`~sam2_video.eval.scoring.ThresholdScorer`, only
+loop (``sam2_video.eval.loop``), predictions and :class:`~sam2_video.metrics.scoring.ThresholdScorer`, only
 the outputs differ. Outputs in ``output_dir``: thresholds.csv / thresholds.md (metric per threshold),
 best_thresholds.json (best threshold per metric; ties go to the lowest threshold; written last),
 thresholds.png (metric vs threshold), and with ``keep_logits`` the low-res logits in ``.logits/``.
@@ -26,15 +26,15 @@ from sam2_video.atomic import write_json  # noqa: E402
 from sam2_video.data.index import VideoIndex  # noqa: E402
 from sam2_video.errors import ConfigError  # noqa: E402
 from sam2_video.eval.loop import run_loop  # noqa: E402
-from sam2_video.eval.metric_names import METRICS  # noqa: E402
+from sam2_video.metrics.metric_names import METRICS  # noqa: E402
 from sam2_video.eval.outputs import LogitCache  # noqa: E402
 from sam2_video.eval.report import save_figure  # noqa: E402
 from sam2_video.eval.settings import EvalSettings  # noqa: E402
 from sam2_video.eval.setup import (build_model, load_index, make_planner, make_propagator, prompt_spec_of,  # noqa: E402
                                    resize_mode_of, settings_of)
 from sam2_video.prompt import PromptSpec  # noqa: E402
-from sam2_video.eval.summary import pooled_metrics  # noqa: E402
-from sam2_video.eval.writers import jsonable, markdown_table, write_csv, write_markdown  # noqa: E402
+from sam2_video.metrics.summary import pooled_metrics  # noqa: E402
+from sam2_video.metrics.table_io import jsonable, markdown_table, write_csv, write_markdown
 
 SEARCH_METRICS = METRICS
 PLOT_METRICS = ("JF", "J", "F", "dice", "challenge_iou", "mciou")

@@ -21,9 +21,9 @@ from sam2_video.autoprompt.planner import AutoPromptSchedule, predict_auto_video
 from sam2_video.errors import ConfigError
 from sam2_video.eval.evaluate import build_model, make_propagator, output_dir_of
 from sam2_video.eval.runner import PredFrame
-from sam2_video.eval.scoring import ThresholdScorer
+from sam2_video.metrics.scoring import ThresholdScorer
 from sam2_video.eval.settings import EvalSettings
-from sam2_video.eval.writers import CocoResultsStream, MaskDir, VideoDir, label_map, palette_values
+from sam2_video.pipeline.sinks.staged import CocoResultsStream, MaskDir, VideoDir, label_map, palette_values
 from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.inference.propagate import VideoPropagator, static_prompts
 from sam2_video.predict.inputs import UnlabeledVideo, open_video, read_prompts

@@ -1,8 +1,8 @@
 """Per-class Dice, IoU and Boundary F of class maps, prior vs refined.
 
 Definitions (per frame and class c = 1..C, on the frame's valid pixels, i.e. not ``IGNORE``):
-- Dice ``2|P & G| / (|P| + |G|)`` and IoU ``|P & G| / |P | G|`` (sam2_video.eval.metrics);
-- Boundary F: the DAVIS boundary F-measure (`sam2_video.eval.metrics.boundary_f_measure`):
+- Dice ``2|P & G| / (|P| + |G|)`` and IoU ``|P & G| / |P | G|`` (sam2_video.metrics.metrics);
+- Boundary F: the DAVIS boundary F-measure (`sam2_video.metrics.metrics.boundary_f_measure`):
   boundary maps matched within a disk of radius ``ceil(bound_th * diagonal)``, ``bound_th`` = 0.008
   by default (2 px at 128 x 128, 6 px at 512 x 512), on the crop of the valid pixels;
 - a (frame, class) pair where both P and G are empty is not counted (NaN); one empty side scores 0.
@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from sam2_video.eval.metrics import DEFAULT_BOUND_TH, boundary_f_measure, dice, iou
+from sam2_video.metrics.metrics import DEFAULT_BOUND_TH, boundary_f_measure, dice, iou
 from sam2_video.refiner.letterbox import IGNORE
 
 METRICS = ("dice", "iou", "bf")

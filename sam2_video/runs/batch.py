@@ -23,8 +23,8 @@ from loguru import logger
 from tqdm import tqdm
 
 from sam2_video.errors import ConfigError, UserError
-from sam2_video.eval.summary import SUMMARY_FILE, EvalSummary
-from sam2_video.eval.writers import markdown_table, write_csv, write_markdown
+from sam2_video.metrics.summary import SUMMARY_FILE, EvalSummary
+from sam2_video.metrics.table_io import markdown_table, write_csv, write_markdown
 
 REPO = Path(__file__).resolve().parents[2]
 TABLE_COLUMNS = ("config", "status", "prompt", "JF", "J", "F", "dice", "challenge_iou", "mciou", "num_objects",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from sam2_video.eval.metrics import disk
+from sam2_video.metrics.metrics import disk
 
 
 def fill_small_holes(mask: np.ndarray, max_area: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from sam2_video.eval.metrics import dilate
+from sam2_video.metrics.metrics import dilate
 
 BAND_PX = 3
 

@@ -23,15 +23,15 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from sam2_video.atomic import write_json
-from sam2_video.eval.aggregate import VideoAccumulator
-from sam2_video.eval.endovis_metrics import EndoVisAccumulator
+from sam2_video.metrics.aggregate import VideoAccumulator
+from sam2_video.metrics.endovis_metrics import EndoVisAccumulator
 from sam2_video.eval.evaluate import (_summary, class_ids_of, load_index, output_dir_of,
                                       prompt_spec_of, run_info_of)
 from sam2_video.eval.prompting import EvalPromptFactory
 from sam2_video.eval.runner import GtFrames, plan_video
-from sam2_video.eval.scoring import ThresholdScorer
+from sam2_video.metrics.scoring import ThresholdScorer
 from sam2_video.eval.settings import EvalSettings
-from sam2_video.eval.writers import jsonable
+from sam2_video.metrics.table_io import jsonable
 from sam2_video.prompt import PromptSpec
 from sam2_video.stream.difficult import DifficultFrames, compare_results
 from sam2_video.stream.refiner import Refiner

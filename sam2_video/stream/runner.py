@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from sam2_video.data.resize import geometry as resize_geometry
-from sam2_video.eval.scoring import ThresholdScorer
+from sam2_video.metrics.scoring import ThresholdScorer
 from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.inference.memory import MemoryPolicy
 from sam2_video.inference.session import TrackingSession

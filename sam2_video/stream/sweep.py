@@ -25,7 +25,7 @@ from loguru import logger
 
 from sam2_video.atomic import atomic_path, write_json, write_text
 from sam2_video.errors import ConfigError
-from sam2_video.eval.writers import jsonable, markdown_table
+from sam2_video.metrics.table_io import jsonable, markdown_table
 from sam2_video.results import parse_overrides
 
 ACCURACY = ("JF", "J", "F", "dice", "iou")

@@ -1,6 +1,6 @@
 """What a stream run writes: per-frame CSV, DAVIS-layout mask PNGs, overlay videos.
 
-All staged (`sam2_video.eval.writers`): files appear under their names when the run ends
+All staged (`sam2_video.pipeline.sinks.staged`): files appear under their names when the run ends
 (:meth:`StreamOutputs.commit`, also after a skipped frame, a stream that ended early or Ctrl-C),
 and nothing partial is left when it fails (:meth:`StreamOutputs.abort`).
 
@@ -16,7 +16,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from sam2_video.eval.writers import CsvStream, MaskDir, VideoDir, label_map, palette_values
+from sam2_video.pipeline.sinks.staged import CsvStream, MaskDir, VideoDir, label_map, palette_values
 from sam2_video.stream.runner import STAGES, StreamFrame
 
 FRAME_COLUMNS = ("video_id", "frame", "frame_name", "object_id", "area", "confidence", "object_score",

@@ -2,10 +2,10 @@
 
 The same threshold, non-overlap rule, boundary tolerance and frame protocol as ``eval`` (the module
 config interpolates ``eval.threshold``, ``eval.non_overlap``, ``eval.skip_first_last``,
-``eval.bound_th``), through the evaluation's own code: :class:`~sam2_video.eval.scoring.ThresholdScorer`
-(threshold + non-overlap among the objects of a clip), :func:`~sam2_video.eval.aggregate.object_frame_scored`
+``eval.bound_th``), through the evaluation's own code: :class:`~sam2_video.metrics.scoring.ThresholdScorer`
+(threshold + non-overlap among the objects of a clip), :func:`~sam2_video.metrics.aggregate.object_frame_scored`
 (with ``skip_first_last`` an object is scored after its prompt frame and before the clip's last frame)
-and the per-object pooling of :mod:`sam2_video.eval.aggregate`. Each (clip, object) is one object.
+and the per-object pooling of :mod:`sam2_video.metrics.aggregate`. Each (clip, object) is one object.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sam2_video.eval.aggregate import ObjectAccumulator, object_frame_scored, pool_objects
-from sam2_video.eval.metrics import DEFAULT_BOUND_TH
-from sam2_video.eval.scoring import ThresholdScorer
+from sam2_video.metrics.aggregate import ObjectAccumulator, object_frame_scored, pool_objects
+from sam2_video.metrics.metrics import DEFAULT_BOUND_TH
+from sam2_video.metrics.scoring import ThresholdScorer
 from sam2_video.errors import ConfigError
 
 VAL_KEYS = {"jf": "JF", "j": "J", "f": "F", "dice": "dice", "iou": "iou", "j_recall": "J_recall"}

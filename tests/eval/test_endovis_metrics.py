@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sam2_video.eval.endovis_metrics import EndoVisAccumulator, class_counts, class_masks
+from sam2_video.metrics.endovis_metrics import EndoVisAccumulator, class_counts, class_masks
 
 
 def _frame(gt1, pred1, gt2, pred2, shape=(4, 4)):

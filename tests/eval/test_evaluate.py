@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 from PIL import Image
 
 from sam2_video.eval.evaluate import evaluate_index
-from sam2_video.eval.metrics import boundary_f_measure, region_similarity
+from sam2_video.metrics.metrics import boundary_f_measure, region_similarity
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.eval.threshold import search_index
 from sam2_video.prompt import PromptSpec

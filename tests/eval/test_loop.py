@@ -18,7 +18,7 @@ from sam2_video.eval.runner import GtPlanner
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.eval.prompting import EvalPromptFactory
 from sam2_video.eval.setup import make_propagator
-from sam2_video.eval.summary import EvalSummary
+from sam2_video.metrics.summary import EvalSummary
 from sam2_video.prompt import PromptSpec
 
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from sam2_video.eval.metrics import (
+from sam2_video.metrics.metrics import (
     boundary_f_measure,
     boundary_map,
     boundary_precision_recall,

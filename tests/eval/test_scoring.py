@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from sam2_video.eval.endovis_metrics import class_counts, class_masks
-from sam2_video.eval.metrics import boundary_f_measure, dice, iou, region_similarity
-from sam2_video.eval.scoring import ThresholdScorer, boundary_intervals, logit_thresholds
+from sam2_video.metrics.endovis_metrics import class_counts, class_masks
+from sam2_video.metrics.metrics import boundary_f_measure, dice, iou, region_similarity
+from sam2_video.metrics.scoring import ThresholdScorer, boundary_intervals, logit_thresholds
 
 
 def _blobs(rng, o, h, w):

@@ -12,7 +12,8 @@ from sam2_video.config import locate
 from sam2_video.eval.prompting import EvalPromptFactory
 from sam2_video.eval.settings import EvalSettings
 from sam2_video.prompt import PromptSpec
-from sam2_video.eval.writers import CocoResultsStream, CsvStream, jsonable, label_map, palette_values
+from sam2_video.metrics.table_io import jsonable
+from sam2_video.pipeline.sinks.staged import CocoResultsStream, CsvStream, label_map, palette_values
 
 
 def test_settings_from_config_and_errors(debug_cfg):

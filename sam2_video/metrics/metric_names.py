@@ -1,11 +1,11 @@
 """The evaluation's metric names, defined once (summary.json, tables, threshold search, reports).
 
 - Object metrics (:data:`OBJECT_METRICS`): per object the mean over its scored frames, then the
-  mean over objects (``sam2_video.eval.aggregate``): J&F, J (region IoU), F (boundary F),
+  mean over objects (``sam2_video.metrics.aggregate``): J&F, J (region IoU), F (boundary F),
   J / F recall (fraction of frames > 0.5), Dice and IoU (IoU: frames where both masks are empty
   are left out).
 - Class metrics (:data:`CLASS_METRICS`): EndoVis instrument-type metrics over classes 1..K
-  (``sam2_video.eval.endovis_metrics``), named here after the accumulator's keys.
+  (``sam2_video.metrics.endovis_metrics``), named here after the accumulator's keys.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sam2_video.eval.metric_names import OBJECT_METRICS as METRIC_COLUMNS
-from sam2_video.eval.metric_names import VIDEO_CLASS_METRICS
-from sam2_video.eval.writers import write_csv
+from sam2_video.metrics.metric_names import OBJECT_METRICS as METRIC_COLUMNS
+from sam2_video.metrics.metric_names import VIDEO_CLASS_METRICS
+from sam2_video.metrics.table_io import write_csv
 
 OBJECT_COLUMNS = ("video_id", "object_id", "category_id", "category", "num_scored_frames", *METRIC_COLUMNS)
 VIDEO_COLUMNS = ("video_id", "num_objects", *METRIC_COLUMNS, *VIDEO_CLASS_METRICS)

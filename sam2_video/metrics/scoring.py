@@ -15,7 +15,7 @@ A pixel's mask at probability threshold ``tau_k`` is ``sigmoid(logit) > tau_k``,
   touches its own ``q``.
 
 So K thresholds cost about one F evaluation. Work is done in the bounding box of the prediction
-and GT (+1 pixel), so small objects are cheap. Results equal :mod:`sam2_video.eval.metrics`
+and GT (+1 pixel), so small objects are cheap. Results equal :mod:`sam2_video.metrics.metrics`
 applied to each thresholded mask (tested).
 """
 
@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 import torch
 
-from sam2_video.eval.metrics import DEFAULT_BOUND_TH, boundary_map, boundary_radius, dilate, disk
+from sam2_video.metrics.metrics import DEFAULT_BOUND_TH, boundary_map, boundary_radius, dilate, disk
 
 
 def logit_thresholds(thresholds: Sequence[float]) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """The typed summary of an evaluation run: built from the loop's accumulators, written to and read
 from ``summary.json`` (the one place that knows its layout).
 
-Layout: ``overall`` (every name of :data:`~sam2_video.eval.metric_names.METRICS` + ``num_objects``,
+Layout: ``overall`` (every name of :data:`~sam2_video.metrics.metric_names.METRICS` + ``num_objects``,
 ``num_videos``, ``num_class_frames``), ``per_video`` / ``per_category`` (object metrics + counts;
 per video also the class IoUs), ``per_class_iou`` (category name -> IoU), ``per_object`` (one row per
 object), ``settings`` (the ``eval`` node), ``prompt`` (the run's prompt specification,
@@ -22,10 +22,10 @@ import numpy as np
 
 from sam2_video.atomic import write_json
 from sam2_video.errors import DatasetError
-from sam2_video.eval.aggregate import ObjectAccumulator, at, group_pool, pool_objects
-from sam2_video.eval.endovis_metrics import EndoVisAccumulator
-from sam2_video.eval.metric_names import METRICS, OBJECT_METRICS, VIDEO_CLASS_METRICS, class_metrics
-from sam2_video.eval.writers import jsonable
+from sam2_video.metrics.aggregate import ObjectAccumulator, at, group_pool, pool_objects
+from sam2_video.metrics.endovis_metrics import EndoVisAccumulator
+from sam2_video.metrics.metric_names import METRICS, OBJECT_METRICS, VIDEO_CLASS_METRICS, class_metrics
+from sam2_video.metrics.table_io import jsonable
 from sam2_video.prompt import PromptSpec
 from sam2_video.renamed_keys import RENAMED
 

@@ -1,6 +1,5 @@
-"""Evaluation outputs, all atomic: streamed CSV / JSON, DAVIS-layout palettised PNGs, tables.
-
-Streams write to a hidden temporary sibling and are renamed over the target only when the run
+"""Staged files of the pipeline's sinks: streamed CSV / COCO-JSON, DAVIS-layout palettised PNGs,
+overlay videos. Each writes to a hidden temporary sibling renamed over the target only when the run
 succeeds (``commit``); on failure (``abort``) nothing partial is left behind.
 """
 
@@ -8,34 +7,17 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from sam2_video.atomic import atomic_path, write_text
-from sam2_video.safe_paths import confined
+from sam2_video.atomic import atomic_path
 from sam2_video.data.mask_io import encode_rle, write_label_png
-
-
-def jsonable(obj: Any) -> Any:
-    """numpy scalars / arrays -> Python; NaN / inf -> None (strict JSON)."""
-    if hasattr(obj, "to_dict"):  # EvalSummary and other typed results
-        return jsonable(obj.to_dict())
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return None if not math.isfinite(float(obj)) else float(obj)
-    return obj
+from sam2_video.metrics.table_io import jsonable
+from sam2_video.safe_paths import confined
 
 
 class _Staged:
@@ -174,38 +156,3 @@ def label_map(masks: np.ndarray, values: Sequence[int]) -> np.ndarray:
     for m, v in reversed(list(zip(masks, values))):
         out[m] = v
     return out
-
-
-def _fmt(v: Any) -> Any:
-    if isinstance(v, (float, np.floating)):
-        return "" if math.isnan(float(v)) else f"{float(v):.6f}"
-    return v
-
-
-def write_csv(target: str | os.PathLike, rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Path:
-    """Atomically write ``rows`` as CSV (NaN as empty cells)."""
-    with atomic_path(target, suffix=".csv") as tmp:
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: _fmt(v) for k, v in r.items()})
-    return Path(target)
-
-
-def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], digits: int = 4) -> str:
-    """A GitHub markdown table (NaN / None as '-')."""
-    def cell(v: Any) -> str:
-        if v is None or (isinstance(v, (float, np.floating)) and math.isnan(float(v))):
-            return "-"
-        if isinstance(v, (float, np.floating)):
-            return f"{float(v):.{digits}f}"
-        return str(v).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def write_markdown(target: str | os.PathLike, text: str) -> Path:
-    return write_text(target, text)

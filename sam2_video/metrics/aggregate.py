@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from sam2_video.eval.metric_names import OBJECT_METRICS
+from sam2_video.metrics.metric_names import OBJECT_METRICS
 
 
 def object_frame_scored(t: int, num_frames: int, first_prompt: int, prompt_frames: Iterable[int],
@@ -113,7 +113,7 @@ class VideoAccumulator:
     """Per-object and class-level accumulators of one video (a `runner.VideoPlan`), K thresholds."""
 
     def __init__(self, plan, num_classes: int, num_thresholds: int = 1, skip_first_last: bool = True) -> None:
-        from sam2_video.eval.endovis_metrics import EndoVisAccumulator
+        from sam2_video.metrics.endovis_metrics import EndoVisAccumulator
 
         self.plan = plan
         self.skip_first_last = skip_first_last
