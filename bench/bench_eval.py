@@ -4,18 +4,23 @@
     python bench/bench_eval.py --quick         # tiny sizes (what the test runs)
     python bench/bench_eval.py --json out.json
     python bench/bench_eval.py --skip-memory --profile   # speed only + where the 1-object time goes
+    python bench/bench_eval.py --device cuda --variant sam2.1_tiny --image-size 1024 --hw 480 854 --skip-memory
 
-Speed: frames/s of our streaming propagation (frames read lazily from JPEG, logits resized to the
-video) vs Meta's ``init_state`` + ``add_new_mask`` + ``propagate_in_video`` on the same weights,
-video and mask prompts; best of ``--repeats`` interleaved runs. Memory: a full ``evaluate_index`` run (metrics, CSV,
+Speed: frames/s of our streaming propagation (the evaluation's propagator built from the composed
+config by ``eval.setup.make_propagator``: frames read lazily from JPEG, logits resized to the video
+and read back to the host) vs Meta's ``init_state`` + ``add_new_mask`` + ``propagate_in_video`` on the
+same weights, video and mask prompts; best of ``--repeats`` interleaved runs. On CUDA both run under
+bf16 autocast (ours: ``eval.autocast=auto``; Meta: ``torch.autocast`` as in Meta's README) and the
+peak GPU memory of each run is recorded. Memory: a full ``evaluate_index`` run (metrics, CSV,
 PNGs) on a synthetic video generated on the fly, each length in a fresh subprocess: peak RSS and
-tracemalloc peak (Python + numpy) during the run. Targets: speed ratio >= 1.1 with 1 object and >= 1.8 with 3 objects,
-memory ratio (2000 / 200 frames) <= 1.1.
+tracemalloc peak (Python + numpy) during the run (debug SAM2, CPU). Targets: speed ratio >= 1.1 with
+1 object and >= 1.8 with 3 objects, memory ratio (2000 / 200 frames) <= 1.1.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -30,24 +35,36 @@ import torch
 from PIL import Image
 
 from sam2_video.config import compose_config
-from sam2_video.data.index import FrameRecord, VideoIndex, VideoRecord
-from sam2_video.eval.evaluate import evaluate_index
-from sam2_video.inference.geometry import FrameGeometry
-from sam2_video.prompt import FramePrompt
-from sam2_video.inference.propagate import VideoPropagator, static_prompts
-from sam2_video.eval.settings import EvalSettings
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.model.checkpoint import save_official
+from sam2_video.model.meta import build_meta_video_predictor
 
+# Package internals this script drives (kept here, in one place: the frame-loop redesign may rename them).
+from sam2_video.data.index import FrameRecord, VideoIndex, VideoRecord
+from sam2_video.eval.evaluate import evaluate_index
+from sam2_video.eval.settings import EvalSettings
+from sam2_video.eval.setup import make_propagator, settings_of
+from sam2_video.inference.geometry import FrameGeometry
+from sam2_video.inference.propagate import static_prompts
+from sam2_video.inference.session import TrackingSession
+from sam2_video.prompt import FramePrompt
 
-def debug_model():
-    """The debug SAM2 (random weights, object-score bias raised so that masks are not empty)."""
-    cfg = compose_config(["sam2=debug"])
+def build_model(variant: str = "debug", image_size: int | None = None, device: str = "cpu",
+                encode_batch: int = 8):
+    """(config, SAM2) of ``variant`` at ``image_size`` (None: the variant's own) on ``device``: random
+    weights, object-score bias raised so that masks are not empty; ``cfg.eval`` holds the device."""
+    overrides = [f"sam2={variant}", f"eval.device={device}", f"eval.encode_batch={encode_batch}"]
+    cfg = compose_config(overrides + ([f"model.image_size={image_size}"] if image_size else []))
     torch.manual_seed(0)
     model = build_sam2_model(cfg.model).eval()
     with torch.no_grad():
         model.sam_mask_decoder.pred_obj_score_head.layers[-1].bias += 20.0
-    return cfg, model
+    return cfg, model.to(device)
+
+
+def debug_model():
+    """The debug SAM2 on CPU (see :func:`build_model`)."""
+    return build_model()
 
 
 def disc_masks(t: int, h: int, w: int, n: int) -> np.ndarray:
@@ -90,42 +107,79 @@ class OnTheFlyVideo(VideoRecord):
         return m[[tid - 1 for tid in track_ids]]
 
 
-def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int,
-                encode_batch: int = 8, prefetch=None) -> dict:
-    from sam2_video.model.meta import build_meta_video_predictor
+def sync(device: torch.device) -> None:
+    """Wait for queued GPU work, so that wall times cover it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
+
+class PeakMemory:
+    """Peak GPU memory (MiB) allocated by torch during ``with peak.of(name):`` blocks, max over blocks;
+    ``None`` on CPU."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device, self.mib = device, {}
+
+    @contextlib.contextmanager
+    def of(self, name: str):
+        cuda = self.device.type == "cuda"
+        if cuda:
+            torch.cuda.reset_peak_memory_stats(self.device)
+        try:
+            yield
+        finally:
+            peak = torch.cuda.max_memory_allocated(self.device) / 2**20 if cuda else None
+            self.mib[name] = max(peak, self.mib.get(name) or 0.0) if cuda else None
+
+
+def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int,
+                prefetch=None) -> dict:
+    """Frames/s of ours and Meta's on one ``num_frames`` video at ``hw`` with ``objects`` mask prompts."""
+    device = next(model.parameters()).device
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "video"
         folder.mkdir()
         for t in range(num_frames):
             Image.fromarray(disc_frame(t, *hw, 3)).save(folder / f"{t:05d}.jpg", quality=95)
         save_official(model, Path(tmp) / "w.pt")
-        meta = build_meta_video_predictor(cfg.model, Path(tmp) / "w.pt")
+        meta = build_meta_video_predictor(cfg.model, Path(tmp) / "w.pt", device=str(device))
+        propagator = make_propagator(model, settings_of(cfg))
+        if prefetch is not None:
+            propagator.prefetch = int(prefetch)
         masks0 = disc_masks(0, *hw, 3)[:objects]
 
         def run_meta() -> None:
-            state = meta.init_state(str(folder))
-            for o in range(objects):
-                meta.add_new_mask(state, 0, o + 1, masks0[o])
-            for _, _, logits in meta.propagate_in_video(state):
-                (logits > 0).any()
+            with torch.inference_mode(), autocast():
+                state = meta.init_state(str(folder))
+                for o in range(objects):
+                    meta.add_new_mask(state, 0, o + 1, masks0[o])
+                for _, _, logits in meta.propagate_in_video(state):
+                    bool((logits > 0).any())  # read back to the host, as an evaluation does
 
         def run_ours() -> None:
             geo = FrameGeometry(*hw, model.image_size)
             load = lambda t: np.array(Image.open(folder / f"{t:05d}.jpg").convert("RGB"))  # noqa: E731
             schedule, prompts_at = static_prompts({0: {o + 1: FramePrompt("mask", mask=masks0[o]) for o in range(objects)}})
-            for out in VideoPropagator(model, encode_batch=encode_batch, prefetch=prefetch).propagate(num_frames, load, schedule, prompts_at, geo):
-                (geo.logits(out.low_res_logits) > 0).any()
+            for out in propagator.propagate(num_frames, load, schedule, prompts_at, geo):
+                bool((geo.logits(out.low_res_logits) > 0).any())
 
         times = {"meta": float("inf"), "ours": float("inf")}
+        peak = PeakMemory(device)
         run_meta(), run_ours()  # warm-up
         for _ in range(repeats):  # interleaved, best of each: robust to load drifting on shared machines
             for name, fn in (("meta", run_meta), ("ours", run_ours)):
-                t0 = time.perf_counter()
-                fn()
-                times[name] = min(times[name], time.perf_counter() - t0)
-    return {"objects": objects, "frames": num_frames, "meta_fps": num_frames / times["meta"],
-            "ours_fps": num_frames / times["ours"], "speedup": times["meta"] / times["ours"]}
+                sync(device)
+                with peak.of(name):
+                    t0 = time.perf_counter()
+                    fn()
+                    sync(device)
+                    times[name] = min(times[name], time.perf_counter() - t0)
+        del meta
+    return {"objects": objects, "frames": num_frames, "hw": list(hw), "image_size": int(model.image_size),
+            "meta_fps": num_frames / times["meta"], "ours_fps": num_frames / times["ours"],
+            "speedup": times["meta"] / times["ours"], "meta_peak_mib": peak.mib["meta"],
+            "ours_peak_mib": peak.mib["ours"]}
 
 
 class _Timed:
@@ -146,8 +200,6 @@ def profile_one_object(model, num_frames: int, hw: tuple[int, int], repeats: int
     """Where our 1-object time goes, per frame (ms, best of ``repeats``): JPEG decode, resize +
     normalisation, image encoder, per-frame feature preparation, SAM heads + memory attention,
     memory encoder, logits to the video resolution + host read-out."""
-    from sam2_video.inference.session import TrackingSession
-
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for t in range(num_frames):
@@ -228,6 +280,12 @@ def bench_memory(sizes: list[int], hw: tuple[int, int], objects: int) -> list[di
     return out
 
 
+def speed_rows(cfg, model, num_frames: int, hw: tuple[int, int], repeats: int, prefetch=None,
+               objects: tuple[int, ...] = (1, 3)) -> list[dict]:
+    """:func:`bench_speed` with 1 and 3 objects (what the table reports)."""
+    return [bench_speed(cfg, model, num_frames, hw, n, repeats, prefetch) for n in objects]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
@@ -241,6 +299,9 @@ def main() -> None:
     ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--encode-batch", type=int, default=8, help="our frames per image-encoder call (eval.encode_batch)")
     ap.add_argument("--prefetch", type=int, default=None, help="our decode-ahead thread (default: VideoPropagator's)")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (speed and profile; memory runs: CPU)")
+    ap.add_argument("--variant", default="debug", help="SAM2 config of the speed runs (configs/sam2/)")
+    ap.add_argument("--image-size", type=int, default=None, help="model.image_size (default: the variant's)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -249,10 +310,11 @@ def main() -> None:
         return
     if args.quick:
         args.frames, args.repeats, args.memory_sizes, args.hw = 6, 1, [10, 30], [64, 80]
-    cfg, model = debug_model()
-    speed = [bench_speed(cfg, model, args.frames, tuple(args.hw), n, args.repeats, args.encode_batch,
-                         args.prefetch) for n in (1, 3)]
-    result = {"speed": speed, "encode_batch": args.encode_batch, "torch_threads": torch.get_num_threads(), "device": "cpu"}
+    cfg, model = build_model(args.variant, args.image_size, args.device, args.encode_batch)
+    speed = speed_rows(cfg, model, args.frames, tuple(args.hw), args.repeats, args.prefetch)
+    result = {"speed": speed, "encode_batch": args.encode_batch, "torch_threads": torch.get_num_threads(),
+              "device": args.device, "variant": args.variant, "image_size": int(model.image_size)}
+    print(f"{args.variant} at {model.image_size} px on {args.device}, video {args.hw[0]}x{args.hw[1]}:")
     for s in speed:
         print(f"{s['objects']} object(s), {s['frames']} frames: Meta {s['meta_fps']:.1f} fps, "
               f"ours {s['ours_fps']:.1f} fps -> {s['speedup']:.2f}x")
