@@ -212,6 +212,9 @@ class ClipDataModule(L.LightningDataModule):
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
             drop_last=False,
+            # validation / test: the loader's seed draw comes from its own generator, not torch's global
+            # stream, so validating does not shift training's random draws
+            generator=None if train else torch.Generator().manual_seed(self.seed),
         )
 
     def train_dataloader(self) -> DataLoader:

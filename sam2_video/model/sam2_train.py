@@ -56,6 +56,11 @@ class SAM2VideoTrainer(SAM2Train):
 
     ``feature_cache``: reuse frozen image-encoder features of frames seen before, identified by the
     ``frame_keys`` passed to ``forward``.
+
+    Eval-mode forwards (validation, validation pictures) draw from ``self.eval_rng``, never from
+    ``self.rng``: how often a run validates cannot shift training's draws. ``reset_eval_rng()``
+    reseeds it (the training module does so at every validation, so a validation is a function of
+    the weights alone).
     """
 
     def __init__(self, *args, prob_to_use_auto_input_for_train: float = 0.0, seed: int = 42,
@@ -63,8 +68,19 @@ class SAM2VideoTrainer(SAM2Train):
         super().__init__(*args, **kwargs)
         self.prob_to_use_auto_input_for_train = float(prob_to_use_auto_input_for_train)
         self.prob_to_use_auto_input_for_eval = 0.0
-        self.rng = np.random.default_rng(seed)  # Meta: a fixed 42; ours: the run's seed
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(seed)  # training draws. Meta: a fixed 42; ours: the run's seed
+        self.eval_rng = np.random.default_rng(seed)  # eval-mode draws (Meta uses one generator for both)
         self.feature_cache = feature_cache
+
+    @property
+    def draw_rng(self) -> np.random.Generator:
+        """The generator of this forward's random decisions: ``rng`` in training mode, else ``eval_rng``."""
+        return self.rng if self.training else self.eval_rng
+
+    def reset_eval_rng(self) -> None:
+        """Reseed the eval-mode generator with the model's seed."""
+        self.eval_rng = np.random.default_rng(self.seed)
 
     def forward(  # type: ignore[override]
         self,
@@ -108,7 +124,7 @@ class SAM2VideoTrainer(SAM2Train):
     def _decide_kind(self, prob_pt: float, prob_auto: float, prompt_kind: Optional[str]) -> _KindDecision:
         # The draw is made even when the kind is forced, so that forced and sampled runs consume
         # ``self.rng`` identically (and match Meta's sequence of draws).
-        u = self.rng.random()
+        u = self.draw_rng.random()
         if prompt_kind is None:
             use_pt = bool(u < prob_pt)
             return _KindDecision(use_pt, not use_pt and bool(u < prob_pt + prob_auto), None)
@@ -135,16 +151,17 @@ class SAM2VideoTrainer(SAM2Train):
         rand_init = getattr(self, f"rand_init_cond_frames_for_{mode}")
         if num_frames == 1:
             prob_pt, num_to_correct, num_init = 1.0, 1, 1
+        rng = self.draw_rng
         kind = self._decide_kind(prob_pt, prob_auto, prompt_kind)
         if rand_init and num_init > 1:
-            num_init = self.rng.integers(1, num_init, endpoint=True)
+            num_init = rng.integers(1, num_init, endpoint=True)
         if kind.use_pt_input and rand_to_correct and num_to_correct > num_init:
-            num_to_correct = self.rng.integers(num_init, num_to_correct, endpoint=True)
+            num_to_correct = rng.integers(num_init, num_to_correct, endpoint=True)
         backbone_out["use_pt_input"] = kind.use_pt_input
 
         init_cond_frames = [start_frame_idx]
         if num_init > 1:
-            init_cond_frames += self.rng.choice(
+            init_cond_frames += rng.choice(
                 range(start_frame_idx + 1, num_frames), num_init - 1, replace=False
             ).tolist()
         backbone_out["init_cond_frames"] = init_cond_frames
@@ -159,7 +176,7 @@ class SAM2VideoTrainer(SAM2Train):
             if not kind.use_pt_input:
                 backbone_out["mask_inputs_per_frame"][t] = gt_masks_per_frame[t]
                 continue
-            sampled_box = bool(self.rng.random() < prob_box)
+            sampled_box = bool(rng.random() < prob_box)
             use_box = sampled_box if kind.forced_box is None else kind.forced_box
             if t == start_frame_idx and prompts is not None:
                 point_inputs = prompts.as_point_inputs("box" if use_box else "point")
@@ -178,7 +195,7 @@ class SAM2VideoTrainer(SAM2Train):
             frames_to_correct = init_cond_frames
         else:
             extra = num_to_correct - num_init
-            frames_to_correct = init_cond_frames + self.rng.choice(
+            frames_to_correct = init_cond_frames + rng.choice(
                 backbone_out["frames_not_in_init_cond"], extra, replace=False
             ).tolist()
         backbone_out["frames_to_add_correction_pt"] = frames_to_correct

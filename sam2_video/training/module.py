@@ -22,6 +22,7 @@ from sam2_video.model.sam2_train import FirstFramePrompts, SAM2VideoTrainer
 from sam2_video.prompt import PromptSpec
 from sam2_video.training.losses import CORE_LOSS_KEY, SAM2VideoLoss
 from sam2_video.training.optim import LRSchedule, optimizer_with_schedule, param_groups
+from sam2_video.training.random_streams import RandomStreams
 from sam2_video.training.val_metrics import ClipMetricAccumulator, ValidationProtocol
 
 
@@ -41,6 +42,11 @@ class SAM2VideoModule(L.LightningModule):
     Built by ``instantiate(cfg.module, model=build_model(cfg))`` (configs/module/default.yaml):
     ``prompt`` is the run's :class:`~sam2_video.prompt.spec.PromptSpec` (validation clips are prompted
     with ``prompt.kind``, like the evaluation), ``validation`` the evaluation's scoring protocol.
+
+    Validation never steers training: the global random streams (torch, NumPy, ``random``) are
+    captured when a validation starts and restored when it ends (after every callback's hooks, the
+    validation pictures included), and the model's eval-mode draws use its own generator, reseeded at
+    every validation. The validation loader has its own torch generator (``ClipDataModule``).
     """
 
     def __init__(
@@ -67,6 +73,7 @@ class SAM2VideoModule(L.LightningModule):
         self.lr_multipliers = dict(lr_multipliers or {})
         self.val_metrics = ClipMetricAccumulator(validation)
         self.strict_loading = not has_lora(model)  # LoRA checkpoints hold the trained tensors only
+        self._training_streams: Optional[RandomStreams] = None
 
     @property
     def val_prompt_kind(self) -> str:
@@ -110,6 +117,18 @@ class SAM2VideoModule(L.LightningModule):
         """(T, O, H, W) bool masks of Meta's per-frame outputs at the validation threshold (no non-overlap)."""
         t = self.validation.threshold
         return mask_logits(outs) > float(np.log(t / (1 - t)))
+
+    def on_validation_model_eval(self) -> None:
+        # the first hook of a validation (before every on_validation_start): keep training's streams
+        self._training_streams = RandomStreams.capture()
+        self.model.reset_eval_rng()
+        super().on_validation_model_eval()
+
+    def on_validation_end(self) -> None:
+        # runs after the callbacks' on_validation_end: whatever validation drew, training continues as if not
+        if self._training_streams is not None:
+            self._training_streams.restore()
+            self._training_streams = None
 
     def on_validation_epoch_start(self) -> None:
         self.val_metrics.reset()
