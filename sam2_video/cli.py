@@ -22,7 +22,7 @@ from omegaconf import DictConfig
 
 from sam2_video.config import CONFIG_DIR, compose
 from sam2_video.errors import UserError
-from sam2_video.renamed_keys import check_overrides
+from sam2_video.renamed_keys import check_overrides, refuse_flags
 
 CONSOLE_FORMAT = "<green>{time:HH:mm:ss}</green> | <level>{level: <7}</level> | {message}"
 
@@ -70,6 +70,13 @@ def run_dir_follows_output_dir(argv: list[str]) -> list[str]:
         return argv
     dirs = [a.split("=", 1)[1] for a in argv if a.lstrip("+").startswith("output_dir=")]
     return [*argv, f"hydra.run.dir={dirs[-1]}"] if dirs else argv
+
+
+def hydra_options() -> list[str]:
+    """The option strings of Hydra's command line (``--cfg``, ``--config-name``, ``-m``, ...)."""
+    from hydra._internal.utils import get_args_parser
+
+    return list(get_args_parser()._option_string_actions)
 
 
 def compose_like_hydra(argv: Sequence[str], config_name: str = "config") -> Optional[DictConfig]:
@@ -123,6 +130,7 @@ def hydra_main(config_name: str = "config", check: Optional[Callable[[DictConfig
             if description and any(a in ("--help", "-h") for a in argv):
                 sys.stdout.write(description.strip() + "\n\n")  # the help text is the output
             with exit_on_user_error():
+                refuse_flags(argv, hydra_options())  # --epochs 50 & co: name trainer.max_epochs=50, not argparse's usage
                 check_overrides(argv)  # a removed key, also in sweeps (-m), which are not composed here
             if check is not None:
                 with exit_on_user_error():

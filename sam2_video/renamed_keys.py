@@ -4,7 +4,9 @@
 - a YAML file that still sets the key (``sam2_video.validation`` and ``EvalSettings.from_config``);
 - the results table (``sam2_video.results``): old runs' columns are shown under the current name.
 
-A removed key is refused with one line naming the key to use instead (docs/migration.md).
+A removed key is refused with one line naming the key to use instead (docs/migration.md). So are the
+argparse flags of the simplified variants (seeds 001 / 002: ``--epochs 50``, ``--lr 1e-4``, ...):
+``refuse_flags(argv, known)`` names the Hydra override for each (``trainer.max_epochs=50``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,30 @@ RENAMED: dict[str, str] = {
 MOVED_NODES: dict[str, str] = {
     "model.train_prompting.": "prompt.train.",
     "data.prompt.": "prompt.",
+}
+# argparse flags of the simplified variants (seed 001 train.py, seed 002 train.py / inference.py) ->
+# (the override to use, ``{}`` standing for the flag's value; whether the flag takes a value)
+FLAGS: dict[str, tuple[str, bool]] = {
+    "--epochs": ("trainer.max_epochs={}", True),
+    "--max-epochs": ("trainer.max_epochs={}", True),
+    "--batch-size": ("data.batch_size={}", True),
+    "--lr": ("optim.lr={}", True),
+    "--checkpoint": ("model.checkpoint_path={}", True),
+    "--model-checkpoint": ("model.checkpoint_path={}", True),
+    "--weights": ("model.checkpoint_path={} (a .ckpt / model_official.pt from train.py holds SAM2 and the "
+                  "trained weights in one file)", True),
+    "--model-config": ("model.config_path={}", True),
+    "--data-path": ("data=davis data.root={}", True),
+    "--dataset": ("data={}", True),
+    "--output-dir": ("output_dir={}", True),
+    "--gpu": ("trainer=gpu trainer.devices=[{}] (evaluation: eval.device=cuda:{})", True),
+    "--cpu": ("trainer=cpu (evaluation: eval.device=cpu)", False),
+    "--accelerator": ("trainer.accelerator={}", True),
+    "--devices": ("trainer.devices={}", True),
+    "--config": ("--config-name <name of a YAML inside configs/> (or --config-dir DIR --config-name NAME)", True),
+    "--debug": ("log_level=DEBUG", False),
+    "--no-wandb": ("nothing (W&B is off unless logger=wandb)", False),
+    "--create-config": ("nothing to create (configs/ is the config; --cfg job --resolve prints it)", False),
 }
 _NO_VALUE = object()
 
@@ -62,6 +88,35 @@ def check_overrides(overrides: Sequence[str]) -> None:
     for item in overrides:
         key, sep, value = str(item).lstrip("+~").partition("=")
         refuse_renamed(key.strip(), value if sep else _NO_VALUE)
+
+
+def refuse_flags(argv: Sequence[str], known: Sequence[str] = ()) -> None:
+    """ConfigError for ``--flag [value]`` arguments that are not options of the script (``known``):
+    one line naming the Hydra override for each flag of ``FLAGS`` (seeds 001 / 002)."""
+    parts, unknown, i = [], [], 0
+    while i < len(argv):
+        arg = str(argv[i])
+        i += 1
+        name, eq, inline = arg.partition("=")
+        if not arg.startswith("--") or arg == "--" or name in known or \
+                sum(k.startswith(name) for k in known) == 1:
+            continue  # an option of the script (argparse also takes a unique prefix of one)
+        if name not in FLAGS:
+            unknown.append(name)
+            continue
+        template, takes_value = FLAGS[name]
+        value = inline if eq else ""
+        if takes_value and not eq and i < len(argv) and not str(argv[i]).startswith("-"):
+            value, i = str(argv[i]), i + 1
+        value = value or "..."
+        parts.append(f"{name}{' ' + value if takes_value else ''} -> {template.format(value, value)}")
+    if parts:
+        more = f"; {', '.join(unknown)}: no such option" if unknown else ""
+        raise ConfigError(f"argparse flags of the simplified variant: {'; '.join(parts)}{more} (this script takes "
+                          "Hydra overrides key=value; docs/migration.md)")
+    if unknown:
+        raise ConfigError(f"{', '.join(unknown)}: no such option; settings are Hydra overrides key=value "
+                          "(--help lists the groups, --cfg job prints every key; docs/migration.md)")
 
 
 def check_node(node: Any, prefix: str) -> None:

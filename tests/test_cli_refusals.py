@@ -85,3 +85,46 @@ def test_refusal_found_while_building_writes_nothing(tmp_path):
               f"output_dir={tmp_path / 'run'}", f"model.checkpoint_path={ckpt}", cwd=tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr and "other.pt" in out.stderr, out.stderr[-2000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.pt"]
+
+
+SEED_002 = [  # ../seeds/002: the AutoSAM2 variant's command lines, and the override each flag maps to
+    ("train.py", ["--checkpoint", "ck/sam2.pth", "--batch-size", "8", "--epochs", "50", "--lr", "1e-4"],
+     ["model.checkpoint_path=ck/sam2.pth", "data.batch_size=8", "trainer.max_epochs=50", "optim.lr=1e-4"]),
+    ("baseline_eval.py", ["--checkpoint", "ck/sam2.pth", "--weights", "w.pth"],
+     ["model.checkpoint_path=ck/sam2.pth", "model.checkpoint_path=w.pth"]),
+    ("train.py", ["--config", "sample_config.yaml", "--lr=1e-4", "--max-epochs", "100", "--no-wandb", "--debug"],
+     ["--config-name", "optim.lr=1e-4", "trainer.max_epochs=100", "log_level=DEBUG"]),
+    ("train.py", ["--dataset", "polyp_gen", "--gpu", "0", "--output-dir", "out", "sam2=debug"],
+     ["data=polyp_gen", "trainer.devices=[0]", "output_dir=out"]),
+]
+
+
+@pytest.mark.parametrize("script,flags,overrides", SEED_002)
+def test_argparse_flags_of_the_seeds_name_their_override(tmp_path, script, flags, overrides):
+    """Seed 001 / 002 command lines: one line naming the Hydra override of each flag, exit 2, nothing written."""
+    out = run(script, *flags, cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "unrecognized arguments" not in out.stderr
+    errors = [ln for ln in out.stderr.splitlines() if "ERROR" in ln]
+    assert len(errors) == 1, out.stderr[-2000:]
+    for flag in (f.split("=")[0] for f in flags if f.startswith("--")):
+        assert flag in errors[0]
+    for override in overrides:
+        assert override in errors[0], (override, errors[0])
+    assert not list(tmp_path.iterdir())
+
+
+def test_auto_prompt_without_an_encoder_is_refused_before_writing(tmp_path):
+    """baseline_eval.py prompt.kind=auto on a model without a learned encoder: refused by the checks,
+    no staged .partial files in output_dir."""
+    out = run("baseline_eval.py", "sam2=debug", "prompt.kind=auto", "eval.max_videos=1", f"paths.root_dir={tmp_path}",
+              f"output_dir={tmp_path / 'out'}", cwd=tmp_path)
+    assert_refused(out, "prompt.kind")
+    assert "model.auto_prompt.enabled" in out.stderr
+    assert not list(tmp_path.rglob("*")), f"files written: {list(tmp_path.rglob('*'))[:5]}"
+
+
+def test_invalid_refiner_video_regex_is_refused_before_anything_runs(tmp_path):
+    out = run("train_refiner.py", "experiment=refiner_demo", 'refiner.folder.video_regex="(["',
+              f"paths.root_dir={tmp_path}", f"output_dir={tmp_path / 'out'}", cwd=tmp_path)
+    assert_refused(out, "refiner.folder.video_regex")
+    assert not list(tmp_path.rglob("*")), f"files written: {list(tmp_path.rglob('*'))[:5]}"

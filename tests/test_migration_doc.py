@@ -27,3 +27,21 @@ def test_every_flag_of_seed_001_is_mapped():
     for flag in ("--create-config", "--config", "--lr", "--max-epochs", "--no-wandb", "--debug", "--model-checkpoint",
                  "--model-config", "--data-path", "--accelerator", "--devices"):
         assert re.search(rf"\| `[^`|]*{re.escape(flag)}(?![\w-])[^`|]*` ", text), flag  # in the flags column
+
+
+def test_every_flag_of_seed_002_is_mapped_and_refused_with_its_override():
+    """Seed 002 (AutoSAM2: train.py / inference.py flags): each flag has a row, and train.py's refusal
+    table (sam2_video.renamed_keys.FLAGS) knows it, with the override the doc gives."""
+    from sam2_video.renamed_keys import FLAGS
+
+    text = DOC.read_text()
+    assert "seed 002" in text.lower()
+    for flag, key in (("--checkpoint", "model.checkpoint_path"), ("--batch-size", "data.batch_size"),
+                      ("--epochs", "trainer.max_epochs"), ("--lr", "optim.lr"), ("--weights", "model.checkpoint_path"),
+                      ("--dataset", "data="), ("--gpu", "trainer=gpu"), ("--cpu", "trainer=cpu"),
+                      ("--output-dir", "output_dir=")):
+        row = re.search(rf"^\| `{re.escape(flag)}(?![\w-])[^`|]*` \| (.*)$", text, flags=re.M)
+        assert row and key in row.group(1), flag
+        assert flag in FLAGS and key in FLAGS[flag][0], flag
+    for flag in FLAGS:  # and every flag of the table is documented (seed 001 or 002)
+        assert re.search(rf"`[^`|]*{re.escape(flag)}(?![\w-])", text), flag

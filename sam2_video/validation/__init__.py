@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from sam2_video.validation.checks import check_paths, check_relations, check_types
 from sam2_video.validation.environment import check_eval_device, check_trainer_devices, warn_cpu_memory
+from sam2_video.validation.refiner import validate_refiner
 
 
 def validate_eval(cfg: DictConfig) -> None:
@@ -33,4 +34,4 @@ def validate_train(cfg: DictConfig, warn: bool = True) -> None:
         warn_cpu_memory(cfg)
 
 
-__all__ = ["validate_eval", "validate_train"]
+__all__ = ["validate_eval", "validate_refiner", "validate_train"]

@@ -102,6 +102,29 @@ def _check_prompt(cfg: DictConfig) -> None:
         from sam2_video.prompt import PromptSpec
 
         PromptSpec.from_config(node)
+        if node.get("kind") == "auto":
+            _check_auto_prompt_model(cfg)
+
+
+def _check_auto_prompt_model(cfg: DictConfig) -> None:
+    """``prompt.kind=auto`` needs a learned prompt encoder: ``model.auto_prompt.enabled=true``, or a
+    ``.ckpt`` in ``model.checkpoint_path`` whose stored settings enable it (used when it loads)."""
+    if value_at(cfg, "model.auto_prompt.enabled") is True:
+        return
+    path = value_at(cfg, "model.checkpoint_path")
+    if isinstance(path, str) and Path(path).suffix == ".ckpt" and Path(path).is_file():
+        from sam2_video.model.stored_config import read_stored
+
+        stored = read_stored(path) or {}
+        auto = stored.get("auto_prompt")
+        if isinstance(auto, Mapping) and auto.get("enabled") is True:
+            return
+        raise bad("prompt.kind", "auto", f"model.checkpoint_path={path} holds no learned prompt encoder (trained "
+                                         "without model.auto_prompt.enabled): use a prompt kind (point, box, mask) "
+                                         "or a checkpoint trained with experiment=autosam2")
+    raise bad("prompt.kind", "auto", "needs a learned prompt encoder: set model.auto_prompt.enabled=true with "
+                                     "model.checkpoint_path=<a model trained with experiment=autosam2>, or use "
+                                     "prompt.kind=point|box|mask")
 
 
 def _check_clip_learns(cfg: DictConfig) -> None:

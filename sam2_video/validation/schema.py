@@ -199,7 +199,7 @@ STREAM = {
     "stream.prompts_file": Text(null=True),
     "stream.memory_every": Int(1),
     "stream.memory_source": Choice("raw", "refined"),
-    "stream.max_memory": Int(1, null=True),       # null: what SAM2 reads (sam2_video.stream.settings)
+    "stream.max_memory": Int(1, null=True),       # null: what SAM2 reads (sam2_video.pipeline.settings)
     "stream.max_cond_memory": Int(1, null=True),  # null: keep every conditioning entry
     "stream.compact_memory": Bool(),
     "stream.autoprompt_every": Int(0),
@@ -230,6 +230,15 @@ STREAM = {
     "stream.refiner_checkpoint": Text(null=True),
 }
 
+REFINER = {  # configs/refiner/default.yaml (train_refiner.py); further checks in refiner.py
+    "refiner.source": Choice("data", "folder"),
+    "refiner.folder.images": Text(null=True),
+    "refiner.folder.masks": Text(null=True),
+    "refiner.folder.video_regex": Text(null=True),  # compiled by sam2_video.validation.refiner
+    "refiner.num_classes": Int(1, null=True),
+    "refiner.resolution": Seq(item=Int(16), length=2),
+}
+
 EVAL = {  # evaluation knobs only; the prompt is the PROMPT group (removed eval.* keys: sam2_video.renamed_keys)
     "eval.split": Choice("train", "val", "test"),
     "eval.reprompt_every": Int(0),
@@ -257,4 +266,4 @@ EVAL = {  # evaluation knobs only; the prompt is the PROMPT group (removed eval.
     "eval.thresholds.step": Float(0.0, 1.0, lo_open=True),
 }
 
-ALL = {**ROOT, **MODEL, **PROMPT, **DATA, **TRAINING, **EVAL, **STREAM}
+ALL = {**ROOT, **MODEL, **PROMPT, **DATA, **TRAINING, **EVAL, **STREAM, **REFINER}
