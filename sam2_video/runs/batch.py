@@ -1,32 +1,26 @@
-"""Evaluate many configs (configs/combo/**.yaml) with baseline_eval.py subprocesses, in parallel.
+"""Batch evaluation of many configs (configs/combo/**.yaml): the plan and the results table.
 
-Each config runs as ``baseline_eval.py --config-dir <tree> --config-name <name> output_dir=<root>/<name>``
-(Hydra's run dir too) with its log in ``<root>/<name>/eval.log``. A config whose ``summary.json`` exists is skipped
-unless ``force``. A failing config does not stop the others; the summary table (baselines.csv /
-baselines.md in ``output_root``) lists every run with its status and the failure's last log line.
-GPUs: one job per visible GPU (``CUDA_VISIBLE_DEVICES`` pinned per job); CPU: jobs share the cores.
+``discover`` lists the configs, ``split_finished`` skips those whose ``summary.json`` exists (unless
+forced); the jobs themselves run as one Hydra multirun on a launcher (``sam2_video.runs.batch_launch``),
+each leaving ``<root>/<name>/`` with ``eval.log``, ``batch_job.json`` (exit status, seconds) and, when it
+worked, ``summary.json``. ``finish_job`` reads a job back from that folder, whatever launcher ran it, and
+``write_summary`` writes the table (baselines.csv / baselines.md) with status, prompt kind, metrics and
+the failure's last log line.
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import subprocess
-import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
-
-from loguru import logger
-from tqdm import tqdm
+from typing import Sequence
 
 from sam2_video.errors import ConfigError, UserError
 from sam2_video.metrics.summary import SUMMARY_FILE, EvalSummary
 from sam2_video.metrics.table_io import markdown_table, write_csv, write_markdown
 
 REPO = Path(__file__).resolve().parents[2]
+JOB_REPORT = "batch_job.json"  # written by each launcher job: {"returncode", "seconds", "command"}
 TABLE_COLUMNS = ("config", "status", "prompt", "JF", "J", "F", "dice", "challenge_iou", "mciou", "num_objects",
                  "seconds", "output_dir", "error")
 
@@ -38,7 +32,7 @@ class BatchJob:
     name: str  # config name relative to the tree root, e.g. combo/endovis18/1
     config_dir: Path
     output_dir: Path
-    status: str = "pending"  # ok | failed | skipped
+    status: str = "pending"  # ok | failed | skipped | no_run
     seconds: float = 0.0
     error: str = ""
     metrics: dict = field(default_factory=dict)
@@ -91,77 +85,36 @@ def _last_error(log: Path) -> str:
     return (errors or lines or ["(empty log)"])[-1][-300:]
 
 
-def run_job(job: BatchJob, extra: Sequence[str], env: dict, timeout: Optional[float]) -> BatchJob:
-    """Run one baseline_eval.py subprocess; fills status / seconds / error / metrics."""
-    job.output_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(REPO / "baseline_eval.py"), "--config-dir", str(job.config_dir),
-           "--config-name", job.name, f"output_dir={job.output_dir.resolve()}",
-           f"hydra.run.dir={job.output_dir.resolve()}", *extra, *job.overrides]
-    log = job.output_dir / "eval.log"
-    t0 = time.perf_counter()
-    with open(log, "w", encoding="utf-8") as fh:
-        fh.write("$ " + " ".join(cmd) + "\n")
-        fh.flush()
-        try:
-            rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO, timeout=timeout).returncode
-        except subprocess.TimeoutExpired:
-            rc = -1
-            fh.write(f"ERROR: timed out after {timeout} s\n")
-    job.seconds = time.perf_counter() - t0
+def finish_job(job: BatchJob) -> BatchJob:
+    """Fill ``job`` from what its launcher job left in ``job.output_dir`` (``batch_job.json``, summary.json,
+    eval.log): ok, failed with the log's last error line, or failed because the job never reported."""
     _read_result(job)
+    try:
+        report = json.loads((job.output_dir / JOB_REPORT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        job.status = "failed"
+        job.error = f"no {JOB_REPORT}: the launcher job did not finish; {_last_error(job.output_dir / 'eval.log')}"
+        return job
+    job.seconds = float(report.get("seconds", 0.0))
+    rc = report.get("returncode")
     if rc == 0 and job.metrics:
-        job.status = "ok"
+        job.status, job.error = "ok", ""
     else:
-        job.status, job.error = "failed", f"exit {rc}: {_last_error(log)}"
+        job.status, job.error = "failed", f"exit {rc}: {_last_error(job.output_dir / 'eval.log')}"
     return job
 
 
-def run_batch(jobs: list[BatchJob], output_root: str | Path, jobs_n: Optional[int] = None, force: bool = False,
-              extra: Sequence[str] = (), timeout: Optional[float] = None) -> list[BatchJob]:
-    """Run ``jobs`` (skipping finished ones unless ``force``), write the summary table, return the jobs."""
-    todo = []
+def split_finished(jobs: list[BatchJob], force: bool) -> tuple[list[BatchJob], list[BatchJob]]:
+    """(jobs to run, jobs skipped because their summary.json exists); ``force`` runs them all."""
+    todo, done = [], []
     for j in jobs:
         if not force and (j.output_dir / SUMMARY_FILE).is_file():
             j.status = "skipped"
             _read_result(j)
+            done.append(j)
         else:
             todo.append(j)
-    gpus = _visible_gpus()
-    n = max(1, jobs_n or (len(gpus) or max(1, (os.cpu_count() or 1) // 4)))
-    slots: "queue.Queue[Optional[str]]" = queue.Queue()
-    for i in range(n):
-        slots.put(gpus[i % len(gpus)] if gpus else None)
-    threads = str(max(1, (os.cpu_count() or 1) // n))
-    logger.info(f"{len(todo)} configs to evaluate, {len(jobs) - len(todo)} skipped, {n} in parallel")
-
-    def work(job: BatchJob) -> BatchJob:
-        slot = slots.get()
-        try:
-            env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", threads)}
-            if slot is not None:
-                env["CUDA_VISIBLE_DEVICES"] = slot
-            return run_job(job, extra, env, timeout)
-        finally:
-            slots.put(slot)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        for job in tqdm(pool.map(work, todo), total=len(todo), desc="configs", unit="config"):
-            level = "INFO" if job.status == "ok" else "ERROR"
-            logger.log(level, f"{job.name}: {job.status} in {job.seconds:.0f} s {job.error}")
-    write_summary(jobs, output_root)
-    return jobs
-
-
-def _visible_gpus() -> list[str]:
-    try:
-        import torch
-
-        n = torch.cuda.device_count()
-    except Exception:  # noqa: BLE001 - no CUDA runtime at all
-        n = 0
-    vis = os.environ.get("CUDA_VISIBLE_DEVICES")
-    ids = [x for x in vis.split(",") if x.strip()] if vis else [str(i) for i in range(n)]
-    return ids[:n]
+    return todo, done
 
 
 def table_rows(jobs: Sequence[BatchJob]) -> list[dict]:
