@@ -7,9 +7,10 @@ from typing import Mapping
 
 import cv2
 import lightning as L
+import numpy as np
 import torch
 from loguru import logger
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from sam2_video.data.augment import Augmentation
 from sam2_video.data.batch import collate_clips
@@ -32,7 +33,8 @@ class ClipDataModule(L.LightningDataModule):
     `sam2_video.data.sources`) or explicit ``train_path`` / ``val_path`` (/ ``test_path``).
     ``synthetic``: when set, `prepare_data` generates that dataset into ``root`` if it is missing.
     Training clips use ``augment`` and random starts; validation clips are deterministic windows
-    with ``val_clip_stride`` (default ``clip_length``) and no augmentation. ``prompt``: the run's
+    with ``val_clip_stride`` (default ``clip_length``) and no augmentation, at most ``val_max_clips`` of
+    them (evenly spaced; None: all). ``prompt``: the run's
     ``PromptSpec`` (``data.prompt: ${prompt}``): training clips use its training sampler, validation
     clips the evaluation's prompts.
     """
@@ -50,6 +52,7 @@ class ClipDataModule(L.LightningDataModule):
         clip_length: int = 8,
         clip_stride: int | None = None,
         val_clip_stride: int | None = None,
+        val_max_clips: int | None = None,
         max_objects: int = 3,
         batch_size: int = 1,
         val_batch_size: int | None = None,
@@ -80,6 +83,9 @@ class ClipDataModule(L.LightningDataModule):
         self.clip_length = int(clip_length)
         self.clip_stride = clip_stride
         self.val_clip_stride = val_clip_stride
+        if val_max_clips is not None and int(val_max_clips) < 1:
+            raise ConfigError(f"data.val_max_clips={val_max_clips}: use null (every validation clip) or a number >= 1")
+        self.val_max_clips = None if val_max_clips is None else int(val_max_clips)
         self.max_objects = int(max_objects)
         self.batch_size = int(batch_size)
         self.val_batch_size = int(val_batch_size or batch_size)
@@ -188,14 +194,23 @@ class ClipDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if stage in (None, "fit"):
             self.datasets.setdefault("train", self.make_dataset("train"))
-        if stage in (None, "fit", "validate"):
-            self.datasets.setdefault("val", self.make_dataset("val"))
+        if stage in (None, "fit", "validate") and "val" not in self.datasets:
+            self.datasets["val"] = self.val_subset(self.make_dataset("val"))
         if stage == "test":
             self.datasets.setdefault("test", self.make_dataset("test"))
 
+    def val_subset(self, ds: ClipDataset) -> ClipDataset | Subset:
+        """``val_max_clips`` evenly spaced validation clips (the same ones every validation), or all."""
+        if self.val_max_clips is None or self.val_max_clips >= len(ds):
+            return ds
+        keep = sorted({int(round(x)) for x in np.linspace(0, len(ds) - 1, self.val_max_clips)})
+        logger.info(f"validation on {len(keep)} of {len(ds)} clips (data.val_max_clips={self.val_max_clips})")
+        return Subset(ds, keep)
+
     def _loader(self, split: str, train: bool) -> DataLoader:
         if split not in self.datasets:
-            self.datasets[split] = self.make_dataset(split)
+            ds = self.make_dataset(split)
+            self.datasets[split] = self.val_subset(ds) if split == "val" else ds
         ds = self.datasets[split]
         if self.num_workers > 0:
             # OpenCV's thread pool does not survive fork(): a forked worker touching an inherited pool

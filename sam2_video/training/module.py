@@ -106,17 +106,26 @@ class SAM2VideoModule(L.LightningModule):
             self.log(name, value.detach(), batch_size=bs, prog_bar=key == CORE_LOSS_KEY)
         return total
 
-    def validation_step(self, batch: ClipBatch, batch_idx: int) -> None:
+    def validation_step(self, batch: ClipBatch, batch_idx: int) -> dict[str, torch.Tensor]:
+        """Loss and clip metrics of a validation batch; returns ``{"pred": (T, O, H, W) bool}``, the
+        binarized masks (callbacks such as the validation pictures reuse them instead of a new forward)."""
         outs = self(batch, prompt_kind=self.prompt.kind)
         losses = self.loss(outs, batch.masks)
         self.log("val/loss", losses[CORE_LOSS_KEY], batch_size=len(batch.clip_ids), sync_dist=True)
-        self.val_metrics.update(mask_logits(outs).detach(), batch.masks.cpu().numpy(), batch.obj_to_clip.cpu().numpy(),
+        logits = mask_logits(outs).detach()
+        self.val_metrics.update(logits, batch.masks.cpu().numpy(), batch.obj_to_clip.cpu().numpy(),
                                 batch.category_ids.cpu().numpy(), batch.clip_ids, batch.prompt_frames.cpu().numpy())
+        return {"pred": (logits > self.logit_threshold).cpu()}
+
+    @property
+    def logit_threshold(self) -> float:
+        """The validation threshold as a logit: ``sigmoid(logit) > t`` <=> ``logit > log(t / (1 - t))``."""
+        t = self.validation.threshold
+        return float(np.log(t / (1 - t)))
 
     def binarize(self, outs: list[dict]) -> torch.Tensor:
         """(T, O, H, W) bool masks of Meta's per-frame outputs at the validation threshold (no non-overlap)."""
-        t = self.validation.threshold
-        return mask_logits(outs) > float(np.log(t / (1 - t)))
+        return mask_logits(outs) > self.logit_threshold
 
     def on_validation_model_eval(self) -> None:
         # the first hook of a validation (before every on_validation_start): keep training's streams

@@ -1,8 +1,9 @@
 """Validation pictures: the same validation clips at every validation, as image / GT / prediction.
 
 ``ValidationPictures`` (``callbacks.val_vis`` in configs/callbacks/default.yaml) picks ``count``
-clips of the validation set once (evenly spaced indices, so the same clips every time), runs the
-model on them after each validation epoch with the validation prompts and threshold, renders one
+clips of the validation set once (evenly spaced indices, so the same clips every time), takes the
+validation's own predictions of them (validation prompts and threshold; clips the validation did not
+run, e.g. under ``limit_val_batches``, get one extra forward at the epoch's end), renders one
 strip per clip (rows image / ground truth / prediction, one column per frame; colours by object
 id, see ``sam2_video.data.visualize``) and
 
@@ -67,21 +68,47 @@ class ValidationPictures(L.Callback):
         self.dirpath = Path(dirpath)
         self.tile = tile
 
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.count == 0 or trainer.sanity_checking or not trainer.is_global_zero:
-            return
+    def _active(self, trainer: L.Trainer) -> bool:
+        return self.count > 0 and not trainer.sanity_checking and trainer.is_global_zero
+
+    @staticmethod
+    def _loader(trainer: L.Trainer):
         loaders = trainer.val_dataloaders
-        loader = loaders[0] if isinstance(loaders, Sequence) else loaders
-        if loader is None:
+        return loaders[0] if isinstance(loaders, Sequence) else loaders
+
+    def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        loader = self._loader(trainer) if self._active(trainer) else None
+        self._wanted = set(pick_indices(len(loader.dataset), self.count)) if loader is not None else set()
+        self._strips: dict[int, tuple[str, np.ndarray]] = {}
+
+    def on_validation_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch: ClipBatch,
+                                batch_idx: int, dataloader_idx: int = 0) -> None:
+        """Picture the wanted clips from the validation's own predictions (no extra forward). Dataset
+        index = ``batch_idx * batch_size + b`` (one process, sequential validation loader)."""
+        wanted = getattr(self, "_wanted", set())
+        if not wanted or dataloader_idx or trainer.world_size > 1 or not isinstance(outputs, dict) or "pred" not in outputs:
             return
-        dataset = loader.dataset
+        first = batch_idx * self._loader(trainer).batch_size
+        hits = [b for b in range(len(batch.clip_ids)) if first + b in wanted]
+        if hits:
+            strips = render_batch(batch, outputs["pred"].numpy(), self.tile)
+            self._strips.update({first + b: strips[b] for b in hits})
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not self._active(trainer) or self._loader(trainer) is None:
+            return
+        dataset = self._loader(trainer).dataset
         indices = pick_indices(len(dataset), self.count)
         if not indices:
             return
-        batch = collate_clips([dataset[i] for i in indices]).to(pl_module.device)
-        with torch.no_grad():
-            pred = pl_module.binarize(pl_module(batch, prompt_kind=pl_module.val_prompt_kind)).cpu().numpy()
-        strips = render_batch(batch, pred, self.tile)
+        strips_by_index = dict(getattr(self, "_strips", {}))
+        missing = [i for i in indices if i not in strips_by_index]  # not validated (limit_val_batches) or DDP
+        if missing:
+            batch = collate_clips([dataset[i] for i in missing]).to(pl_module.device)
+            with torch.no_grad():
+                pred = pl_module.binarize(pl_module(batch, prompt_kind=pl_module.val_prompt_kind)).cpu().numpy()
+            strips_by_index.update(zip(missing, render_batch(batch, pred, self.tile)))
+        strips = [strips_by_index[i] for i in indices]
         fit = trainer.state.fn == "fit"
         folder = self.dirpath / (f"epoch_{trainer.current_epoch:03d}" if fit else f"validate_{trainer.global_step:06d}")
         for k, (clip_id, img) in enumerate(strips):

@@ -3,6 +3,7 @@ pictures, must not change the weights it ends with (validation uses its own rand
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,11 @@ def test_final_weights_do_not_depend_on_validation_or_pictures(make_cfg, tmp_pat
                                  "callbacks.val_vis.count=0")
     assert (tmp_path / "often" / "val_vis" / "epoch_000").is_dir()  # the pictures were drawn
     assert not (tmp_path / "rarely" / "val_vis" / "epoch_000").exists()  # no validation after epoch 0
+    times = json.loads((tmp_path / "often" / "phase_times.json").read_text())  # callbacks.phase_times
+    assert [e["steps"] for e in times["epochs"]] == [2, 2] and len(times["validation_outside_training_s"]) == 1
+    assert all(e["val_s"] > 0 and e["train_s"] > 0 for e in times["epochs"])
+    rare = json.loads((tmp_path / "rarely" / "phase_times.json").read_text())["epochs"]
+    assert rare[0]["val_s"] == 0 < rare[1]["val_s"]  # validated after the second epoch only
     assert often.keys() == rarely.keys() == no_pictures.keys()
     for k in often:
         assert torch.equal(often[k], rarely[k]), f"{k}: validating every epoch vs every 2 epochs"
