@@ -3,11 +3,13 @@
     python bench/bench_stream.py                      # debug SAM2 + sam2.1_tiny at 512 px (CPU); 200 vs 2000 frames
     python bench/bench_stream.py --quick              # tiny sizes (what the test runs)
     python bench/bench_stream.py --debug-checkpoint outputs/demo/checkpoints/model_official.pt --json out.json
+    python bench/bench_stream.py --device cuda --variant sam2.1_tiny --image-size 1024 --src-size 480 854 --no-memory
 
-Speed / accuracy: ``stream_index`` (the runner of ``python -m sam2_video.stream``: decode, SAM2 step,
-post-processing, memory write, scoring) over the val videos of a generated synthetic set, seeded from
-the GT masks, for each model at K = 1 and K = 5 (runs interleaved, best of ``--repeats``); ms/frame
-is the runner's end-to-end mean over tracked frames, J&F / Dice the evaluation's metrics. Random
+Speed / accuracy: ``run_stream`` (what ``python -m sam2_video.stream`` runs, from a composed config:
+decode, SAM2 step, post-processing, memory write, scoring; bf16 autocast on CUDA) over the val videos
+of a generated synthetic set, seeded from the GT masks, for each model at K = 1 and K = 5 (runs
+interleaved, best of ``--repeats``); ms/frame is the runner's end-to-end mean over tracked frames,
+J&F / Dice the evaluation's metrics, and on CUDA the peak GPU memory of each run is recorded. Random
 weights (unless ``--debug-checkpoint``) make the accuracy numbers a plumbing check, not a quality claim.
 Memory: a camera-like stream of generated frames (debug SAM2, masks + CSV written), each length in a
 fresh subprocess; peak RSS at the end. Target: RSS ratio (2000 / 200 frames) <= 1.1.
@@ -26,89 +28,113 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
-from sam2_video.config import compose_config
-from sam2_video.eval.evaluate import load_index
-from sam2_video.eval.settings import EvalSettings
-from sam2_video.model.builder import build_sam2_model
-from sam2_video.model.checkpoint import load_into
-from sam2_video.prompt import FramePrompt
-from sam2_video.stream.run import stream_index, stream_source
-from sam2_video.stream.runner import StreamRunner
-from sam2_video.stream.settings import StreamSettings
-from sam2_video.stream.sources import IteratorSource
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_eval import PeakMemory  # noqa: E402
+
+from sam2_video.config import compose_config  # noqa: E402
+from sam2_video.model.builder import build_sam2_model  # noqa: E402
+from sam2_video.model.checkpoint import save_official  # noqa: E402
+from sam2_video.stream.run import run_stream  # noqa: E402  (the package's stream entry: run_stream(cfg))
 
 
-def build(variant: str, size: int, checkpoint: str | None = None):
-    demo = ["experiment=demo"] if checkpoint else []  # fitted by train.py experiment=demo: its model settings
-    cfg = compose_config([*demo, f"sam2={variant}", f"model.image_size={size}"])
+def build(variant: str, size: int | None = None):
+    """``variant`` at ``size`` px, random weights with the object-score bias raised (masks not empty)."""
+    cfg = compose_config([f"sam2={variant}"] + ([f"model.image_size={size}"] if size else []))
     torch.manual_seed(0)
     model = build_sam2_model(cfg.model).eval()
-    if checkpoint:
-        load_into(model, checkpoint, cfg.model.variant)
-    else:  # random weights: raise the object-score bias so that masks are not empty
-        with torch.no_grad():
-            model.sam_mask_decoder.pred_obj_score_head.layers[-1].bias += 20.0
+    with torch.no_grad():
+        model.sam_mask_decoder.pred_obj_score_head.layers[-1].bias += 20.0
     return model
 
 
-def cadence(model, index, k: int, out: Path) -> dict:
-    s = StreamSettings(memory_every=k, progress=False, save_masks=False, memory_dtype="bfloat16")
-    es = EvalSettings(report=False, save_masks=False)
-    summary = stream_index(model, index, s, es, out)
+def model_overrides(variant: str, size: int | None, checkpoint: str | None, tmp: Path) -> list[str]:
+    """Overrides that make ``run_stream`` build this model: a fitted debug checkpoint (with the
+    ``experiment=demo`` model settings it was trained with) or random weights saved by :func:`build`."""
+    sized = [f"sam2={variant}"] + ([f"model.image_size={size}"] if size else [])
+    if checkpoint:
+        return ["experiment=demo", *sized, f"model.checkpoint_path={Path(checkpoint).resolve()}"]
+    path = tmp / f"{variant}_{size}_random.pt"
+    save_official(build(variant, size), path)
+    return [*sized, f"model.checkpoint_path={path}"]
+
+
+def data_overrides(root: Path, videos: int, frames: int, src_size: tuple[int, int]) -> list[str]:
+    """The generated synthetic set the runs stream (its val videos: a quarter of ``videos``)."""
+    return [f"data.root={root}", f"data.synthetic.num_videos={videos}", f"data.synthetic.num_frames={frames}",
+            f"data.synthetic.size=[{src_size[0]},{src_size[1]}]"]
+
+
+def cadence(base: list[str], k: int, out: Path, device: str = "cpu", peak: PeakMemory | None = None) -> dict:
+    """One ``run_stream`` at memory cadence ``k`` with the ``base`` overrides (model + data)."""
+    cfg = compose_config([*base, f"stream.memory_every={k}", "stream.progress=false", "stream.save_masks=false",
+                          "stream.memory_dtype=bfloat16", "eval.report=false", "eval.save_masks=false",
+                          f"eval.device={device}", f"output_dir={out}"])
+    peak = peak or PeakMemory(torch.device(device))
+    with peak.of(f"K{k}"):
+        summary = run_stream(cfg)
     o = summary["overall"]
-    return {"K": k, "ms_per_frame": o["ms_per_frame"], "cpu_ms": o["cpu_ms_per_frame"], "JF": o["JF"], "dice": o["dice"],
-            "stage_ms": summary["timing"]["stage_ms"]}
+    return {"K": k, "frames": o["num_frames"], "ms_per_frame": o["ms_per_frame"], "cpu_ms": o["cpu_ms_per_frame"],
+            "JF": o["JF"], "dice": o["dice"], "median_ms": summary["timing"]["median_ms"],
+            "stage_ms": summary["timing"]["stage_ms"], "peak_gpu_mib": peak.mib[f"K{k}"]}
+
+
+def cadence_row(variant: str, size: int | None, tmp: Path, repeats: int, device: str = "cpu",
+                checkpoint: str | None = None, data: list[str] = (), tag: str = "") -> dict:
+    """K = 1 vs K = 5 for one model, runs interleaved, best of ``repeats``; the table's row."""
+    base = [*model_overrides(variant, size, checkpoint, tmp), *data]
+    best: dict[int, dict] = {}
+    for r in range(repeats):
+        for k in (1, 5):
+            res = cadence(base, k, tmp / f"{variant}{tag}_{k}_{r}", device)
+            if k not in best or res["ms_per_frame"] < best[k]["ms_per_frame"]:
+                best[k] = res
+    k1, k5 = best[1], best[5]
+    px = size or compose_config([f"sam2={variant}"]).model.image_size
+    return {"model": f"{variant} @ {px} px" + (" (fitted)" if checkpoint else " (random weights)"),
+            "device": device, "frames": k1["frames"], "ms_K1": k1["ms_per_frame"],
+            "ms_K5": k5["ms_per_frame"], "speedup": k1["ms_per_frame"] / k5["ms_per_frame"],
+            "cpu_K1": k1["cpu_ms"], "cpu_K5": k5["cpu_ms"], "cpu_speedup": k1["cpu_ms"] / k5["cpu_ms"],
+            "JF_K1": k1["JF"], "JF_K5": k5["JF"], "dJF": k5["JF"] - k1["JF"], "dice_K1": k1["dice"],
+            "dice_K5": k5["dice"], "memory_ms_K1": k1["stage_ms"]["memory"], "memory_ms_K5": k5["stage_ms"]["memory"],
+            "median_ms_K1": k1["median_ms"], "median_ms_K5": k5["median_ms"],
+            "peak_gpu_mib_K1": k1["peak_gpu_mib"], "peak_gpu_mib_K5": k5["peak_gpu_mib"]}
 
 
 def speed(args, tmp: Path) -> list[dict]:
-    cfg = compose_config([f"data.root={tmp / 'data'}", f"data.synthetic.num_videos={args.videos}",
-                          f"data.synthetic.num_frames={args.frames}", "data.synthetic.size=[128,160]"])
-    index = load_index(cfg, "val")
-    rows = []
-    for variant, size, ckpt in (("debug", 128, args.debug_checkpoint), ("sam2.1_tiny", args.tiny_size, None)):
-        model = build(variant, size, ckpt)
-        best: dict[int, dict] = {}
-        for r in range(args.repeats):
-            for k in (1, 5):
-                res = cadence(model, index, k, tmp / f"{variant}_{k}_{r}")
-                if k not in best or res["ms_per_frame"] < best[k]["ms_per_frame"]:
-                    best[k] = res
-        k1, k5 = best[1], best[5]
-        rows.append({"model": f"{variant} @ {size} px" + (" (fitted)" if ckpt else " (random weights)"),
-                     "frames": sum(len(v) for v in index.videos), "ms_K1": k1["ms_per_frame"],
-                     "ms_K5": k5["ms_per_frame"], "speedup": k1["ms_per_frame"] / k5["ms_per_frame"],
-                     "cpu_K1": k1["cpu_ms"], "cpu_K5": k5["cpu_ms"], "cpu_speedup": k1["cpu_ms"] / k5["cpu_ms"],
-                     "JF_K1": k1["JF"], "JF_K5": k5["JF"], "dJF": k5["JF"] - k1["JF"], "dice_K1": k1["dice"],
-                     "dice_K5": k5["dice"], "memory_ms_K1": k1["stage_ms"]["memory"],
-                     "memory_ms_K5": k5["stage_ms"]["memory"]})
-        del model
-    return rows
+    data = data_overrides(tmp / "data", args.videos, args.frames, tuple(args.src_size))
+    models = ([(args.variant, args.image_size, args.debug_checkpoint if args.variant == "debug" else None)]
+              if args.variant else [("debug", 128, args.debug_checkpoint), ("sam2.1_tiny", args.tiny_size, None)])
+    return [cadence_row(v, size, tmp, args.repeats, args.device, ckpt, data) for v, size, ckpt in models]
 
 
 def child_rss(n: int) -> None:
-    """Stream ``n`` generated frames (debug SAM2, outputs written) and print peak RSS (MiB) as JSON."""
+    """Stream ``n`` generated frames from a folder (debug SAM2, seeded by a mask in a prompts file,
+    masks + CSV written) with ``run_stream`` and print the peak RSS (MiB) as JSON."""
     torch.set_num_threads(1)
-    model = build("debug", 128)
     h, w = 96, 128
     yy, xx = np.mgrid[:h, :w]
-
-    def frames():
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        (tmp / "frames").mkdir()
         rng = np.random.default_rng(0)
         for t in range(n):
             img = (rng.random((h, w, 3)) * 60).astype(np.uint8)
             cy, cx = 48 + 20 * np.sin(t / 15), 64 + 30 * np.cos(t / 20)
-            img[(yy - cy) ** 2 + (xx - cx) ** 2 < 144] = (220, 60, 60)
-            yield img
-
-    first = next(frames())
-    seed = {1: FramePrompt("mask", mask=np.all(first == (220, 60, 60), axis=-1))}
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    s = StreamSettings(source="folder", path="-", seed="auto", progress=False, save_masks=True)
-    with tempfile.TemporaryDirectory() as d:
+            disc = (yy - cy) ** 2 + (xx - cx) ** 2 < 144
+            img[disc] = (220, 60, 60)
+            Image.fromarray(img).save(tmp / "frames" / f"{t:05d}.png")
+            if t == 0:
+                Image.fromarray(disc.astype(np.uint8) * 255).save(tmp / "seed.png")
+        (tmp / "prompts.json").write_text(json.dumps({"frame": 0, "objects": {"1": {"mask": "seed.png"}}}))
+        cfg = compose_config([*model_overrides("debug", 128, None, tmp), "stream.source=folder",
+                              f"stream.path={tmp / 'frames'}", "stream.seed=prompts",
+                              f"stream.prompts_file={tmp / 'prompts.json'}", "stream.progress=false",
+                              "stream.save_masks=true", "eval.device=cpu", f"output_dir={tmp / 'out'}"])
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.perf_counter()
-        summary = stream_source(StreamRunner(model, s), IteratorSource(frames(), "cam"),
-                                lambda t: seed if t == 0 else {}, d)
+        summary = run_stream(cfg)
         seconds = time.perf_counter() - t0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"frames": n, "rss_before_mib": rss0, "peak_rss_mib": rss1, "seconds": seconds,
@@ -135,12 +161,17 @@ def main() -> None:
     ap.add_argument("--long", type=int, default=2000)
     ap.add_argument("--debug-checkpoint", default=None, help="fitted debug SAM2 weights (else random)")
     ap.add_argument("--no-memory", action="store_true", help="skip the RSS part (speed / accuracy only)")
+    ap.add_argument("--device", default="cpu", help="speed runs: cpu | cuda | cuda:N (memory runs: CPU)")
+    ap.add_argument("--variant", default=None, help="speed runs of this SAM2 config only (default: debug + sam2.1_tiny)")
+    ap.add_argument("--image-size", type=int, default=None, help="model.image_size of --variant (default: its own)")
+    ap.add_argument("--src-size", type=int, nargs=2, default=[128, 160], help="synthetic frame H W")
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     ap.add_argument("--json", default=None)
     ap.add_argument("--child-rss", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_rss is not None:
         return child_rss(args.child_rss)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     if args.quick:
         args.videos, args.frames, args.tiny_size, args.repeats, args.short, args.long = 4, 6, 128, 1, 10, 30
     from loguru import logger

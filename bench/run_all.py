@@ -7,6 +7,9 @@
 Each script runs in its own subprocess with ``OMP_NUM_THREADS=--threads`` (default 1: on a shared
 2-core machine 2 OpenMP threads made bench_eval ~100x slower). ``--quick`` is passed to scripts
 that define it; scripts without it get small arguments from ``QUICK_ARGS``. Exit 1 if any failed.
+
+``bench/gpu_suite.py`` (the CUDA figures, ours vs Meta side by side; docs/benchmarks.md, "GPU suite")
+is not a ``bench_*`` script and is not run here: it has its own command and CPU ``--quick`` test.
 """
 
 from __future__ import annotations
