@@ -5,7 +5,7 @@
     python predict.py model.checkpoint_path=/ckpt/sam2.1_hiera_tiny.pt predict.input=/frames/case01 \
         predict.prompts=prompts.json output_dir=outputs/predict_case01
 
-predict.input: a folder of frames (sorted by name) or a video file. Writes masks/<video>/<frame>.png
+predict.input: a folder of frames (natural order) or a video file (decoded lazily). Writes masks/<video>/<frame>.png
 (DAVIS PNGs), results_coco.json (COCO RLE), videos/<video>.mp4 (overlay) and summary.json; see
 docs/autosam2.md. Bad input is one error line, exit status 2, and nothing is written.
 """
@@ -13,16 +13,26 @@ docs/autosam2.md. Bad input is one error line, exit status 2, and nothing is wri
 from omegaconf import DictConfig
 
 from sam2_video.cli import hydra_main, setup_console
-from sam2_video.model.stored_config import adopt_stored_settings
 from sam2_video.predict.run import predict
+
+
+def check(cfg: DictConfig) -> None:
+    """Every key predict.py reads, validated once before anything is written."""
+    from omegaconf import OmegaConf
+
+    from sam2_video.pipeline.assemble import chain_settings, settings_of
+    from sam2_video.predict.settings import PredictSettings
+
+    node = PredictSettings.from_config(OmegaConf.to_container(cfg.predict, resolve=True))
+    settings_of(cfg)
+    chain_settings(cfg, node.chain == "deployed")
 
 
 def main(cfg: DictConfig) -> None:
     setup_console(cfg.get("log_level", "INFO"))
-    adopt_stored_settings(cfg)
     s = predict(cfg)
     print(f"{s['frames']} frames, objects {s['object_ids']} ({s['mode']}) -> {cfg.output_dir}")
 
 
 if __name__ == "__main__":
-    hydra_main(config_name="predict", description=__doc__)(main)()
+    hydra_main(config_name="predict", check=check, description=__doc__)(main)()

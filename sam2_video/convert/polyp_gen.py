@@ -33,7 +33,7 @@ from sam2_video.convert.raw_io import find_dirs, list_images, natural_key, read_
 from sam2_video.convert.staging import StagedImageTree
 from sam2_video.errors import ConfigError, DatasetError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+from sam2_video.data.folders import FRAME_SUFFIXES as IMAGE_SUFFIXES  # noqa: E402  (the one list)
 AMBIGUOUS_MAX = 0.02
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from sam2_video.data.folders import natural_key  # noqa: F401  (one natural sort, re-exported)
+from sam2_video.data.folders import FRAME_SUFFIXES, natural_key  # noqa: F401  (one natural sort, re-exported)
 from sam2_video.errors import DatasetError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+IMAGE_SUFFIXES = FRAME_SUFFIXES  # the one list (sam2_video.data.folders)
 _DIGITS = re.compile(r"(\d+)")
 
 

@@ -26,7 +26,7 @@ from loguru import logger
 
 from sam2_video.errors import DatasetError
 
-FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
+FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")  # THE list of frame image suffixes
 _DIGITS = re.compile(r"(\d+)")
 
 

@@ -1,12 +1,7 @@
-"""Full-video evaluation: one loop, pluggable outputs (docs/eval.md).
+"""Full-video evaluation, an assembly of the pipeline (docs/eval.md).
 
-- entry points: :mod:`~sam2_video.eval.evaluate` (``baseline_eval.py``), :mod:`~sam2_video.eval.threshold`
-  (``grid_search_threshold.py``); both build their parts with :mod:`~sam2_video.eval.setup`;
-- the loop: :mod:`~sam2_video.eval.loop` (planner -> predictions -> scores -> outputs), planners and
-  per-video plans in :mod:`~sam2_video.eval.runner`, outputs in :mod:`~sam2_video.eval.outputs`;
-- scoring: :mod:`~sam2_video.metrics.metrics` (per mask), :mod:`~sam2_video.metrics.scoring` (many thresholds at
-  once), :mod:`~sam2_video.metrics.endovis_metrics`, :mod:`~sam2_video.metrics.aggregate` (protocol, pooling),
-  names in :mod:`~sam2_video.metrics.metric_names`;
-- results: :mod:`~sam2_video.metrics.summary` (summary.json), :mod:`~sam2_video.metrics.tables`,
-  :mod:`~sam2_video.eval.report`, staged files in :mod:`~sam2_video.pipeline.sinks.staged`.
+- :mod:`~sam2_video.eval.evaluate` (``baseline_eval.py``) and :mod:`~sam2_video.eval.threshold`
+  (``grid_search_threshold.py``) assemble ``sam2_video.pipeline`` (source, planner, chain, scorer, sinks);
+- :mod:`~sam2_video.eval.report`: report.md and its charts.
+Metrics live in ``sam2_video.metrics``; the frame loop in ``sam2_video.pipeline``.
 """

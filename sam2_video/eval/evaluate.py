@@ -1,8 +1,11 @@
 """Full-video evaluation: ``evaluate(cfg) -> EvalSummary`` (what baseline_eval.py runs).
 
-One pass of the evaluation loop (``sam2_video.eval.loop``) at ``eval.threshold`` with these outputs
-in ``output_dir`` (docs/eval.md): metrics_per_frame.csv, masks/<video>/<frame>.png (DAVIS layout,
-``eval.save_masks``), results_coco.json (``eval.save_rle``), videos/<video>.mp4 (``eval.save_video``);
+An assembly of the pipeline (``sam2_video.pipeline``): the videos of ``eval.split``, the planner of
+``prompt.kind``, the chain (``eval.chain=sam2``: SAM2 alone, Meta's predictor; ``deployed``: the chain
+the stream deploys, ``stream.*``: memory cadence, re-prompting, refiner, EMA, post-processing), the
+scorer and these sinks in ``output_dir`` (docs/eval.md): metrics_per_frame.csv, masks/<video>/<frame>.png
+(``eval.save_masks``), results_coco.json (``eval.save_rle``), videos/<video>.mp4 (``eval.save_video``),
+prompts/<video>.json (``eval.save_prompts``: the prompts used, replayable by predict.py and the stream);
 then metrics_per_object.csv, metrics_per_video.csv, metrics_per_category.csv, endovis_per_class.csv,
 report.md + report/ (``eval.report``), and summary.json, written last: a failed run leaves no summary.json.
 """
@@ -17,12 +20,14 @@ from loguru import logger
 from omegaconf import DictConfig
 
 from sam2_video.data.index import VideoIndex
-from sam2_video.eval.loop import run_loop
-from sam2_video.eval.outputs import FRAME_COLUMNS, standard_outputs  # noqa: F401  (FRAME_COLUMNS re-exported)
-from sam2_video.eval.settings import EvalSettings
-from sam2_video.eval.setup import (build_model, class_ids_of, load_index, make_planner,  # noqa: F401
-                                   make_propagator, output_dir_of, prompt_spec_of, resize_mode_of, run_info_of,
-                                   settings_of)
+from sam2_video.pipeline.assemble import (build_chain, build_model, chain_settings, class_ids_of, load_index,
+                                          make_planner, output_dir_of, plain_chain_settings, prompt_spec_of,
+                                          run_info_of, settings_of)
+from sam2_video.pipeline.eval_settings import EvalSettings
+from sam2_video.pipeline.jobs import index_jobs, select_videos
+from sam2_video.pipeline.run import run_videos
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.sinks.eval_sinks import standard_outputs
 from sam2_video.metrics.summary import SUMMARY_FILE, EvalSummary
 from sam2_video.metrics.tables import endovis_rows, summary_tables, write_tables
 from sam2_video.prompt import PromptSpec
@@ -32,10 +37,11 @@ def evaluate(cfg: DictConfig) -> EvalSummary:
     """Evaluate ``cfg.model`` on ``cfg.data`` split ``cfg.eval.split``; returns the summary."""
     settings = settings_of(cfg)
     out_dir = output_dir_of(cfg)
+    model = build_model(cfg, settings)  # adopts the checkpoint's stored settings (prompt-free: prompt.kind=auto)
     index = load_index(cfg, settings.split)
-    model = build_model(cfg, settings)
-    return evaluate_index(model, index, settings, out_dir, run_info_of(cfg), resize_mode=resize_mode_of(cfg),
-                          prompt=prompt_spec_of(cfg))
+    chain = chain_settings(cfg, settings.chain == "deployed")
+    return evaluate_index(model, index, settings, out_dir, run_info_of(cfg), prompt=prompt_spec_of(cfg), cfg=cfg,
+                          chain=chain)
 
 
 def evaluate_model(cfg: DictConfig, model: torch.nn.Module, datamodule: Any, output_dir: str | Path,
@@ -49,24 +55,31 @@ def evaluate_model(cfg: DictConfig, model: torch.nn.Module, datamodule: Any, out
     if checkpoint is not None:
         info["checkpoint"] = checkpoint
     return evaluate_index(model, datamodule.video_index(settings.split), settings, output_dir, info,
-                          resize_mode=resize_mode_of(cfg), prompt=prompt_spec_of(cfg)).to_dict()
+                          prompt=prompt_spec_of(cfg), cfg=cfg).to_dict()
 
 
 def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettings, output_dir: str | Path,
-                   run_info: Optional[dict] = None, resize_mode: str = "square",
-                   prompt: Optional[PromptSpec] = None) -> EvalSummary:
+                   run_info: Optional[dict] = None, prompt: Optional[PromptSpec] = None,
+                   cfg: Optional[DictConfig] = None, chain: Optional[StreamSettings] = None,
+                   resize_mode: Optional[str] = None) -> EvalSummary:
     """Evaluate ``model`` on every video of ``index`` and write all outputs (see module doc); ``prompt``:
-    the run's prompt specification (default :class:`PromptSpec`: mask prompts)."""
+    the run's prompt specification (default :class:`PromptSpec`: mask prompts); ``chain``: the chain
+    settings (default: the plain evaluation chain)."""
     out = Path(output_dir)
     prompt = prompt if prompt is not None else PromptSpec()
+    chain = chain if chain is not None else plain_chain_settings(settings)
+    planner = make_planner(settings, model, index, prompt)  # refuses a kind the model cannot run, before writing
+    videos = select_videos(index, settings.max_videos, settings.split)
+    pipeline = build_chain(cfg if cfg is not None else DictConfig({}), model, chain, settings, index.categories,
+                           resize_mode=resize_mode)
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY_FILE).unlink(missing_ok=True)  # never leave a stale summary next to new outputs
     outputs = standard_outputs(out, settings.save_masks, settings.save_rle, settings.save_video, settings.video_fps,
-                               settings.num_worst_frames)
-    res = run_loop(make_propagator(model, settings), make_planner(settings, model, index, prompt), index, settings,
-                   [settings.threshold], [o for o in outputs.values() if o is not None], resize_mode)
+                               settings.num_worst_frames, settings.save_prompts)
+    res = run_videos(pipeline, index_jobs(videos, planner), [o for o in outputs.values() if o is not None],
+                     dict(index.categories), class_ids_of(index), settings.bound_th, settings.skip_first_last)
     summary = EvalSummary.build(res.objects, res.endovis, res.endovis_per_video, index.categories, res.class_ids,
-                                settings, run_info, prompt=prompt)
+                                settings, {**(run_info or {}), "chain": settings.chain}, prompt=prompt)
     summary.timing = {"frames": res.frames, "seconds": round(res.seconds, 3),
                       "fps": round(res.frames / max(res.seconds, 1e-9), 3)}
     write_tables(out, summary_tables(summary), endovis_rows(summary))
@@ -81,9 +94,3 @@ def evaluate_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSett
     logger.info(f"{out}: J&F {o['JF']:.4f} (J {o['J']:.4f}, F {o['F']:.4f}) over {o['num_objects']} objects, "
                 f"{res.frames} frames in {res.seconds:.1f} s")
     return summary
-
-
-def _summary(objects, endovis_total, endovis_video, index, class_ids, settings, run_info) -> dict:
-    """The summary dict of accumulators (kept for ``sam2_video.stream``; prefer :class:`EvalSummary`)."""
-    return EvalSummary.build(objects, endovis_total, endovis_video, index.categories, class_ids, settings,
-                             run_info).to_dict()

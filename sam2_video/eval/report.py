@@ -17,7 +17,7 @@ from tqdm import tqdm  # noqa: E402
 from sam2_video.atomic import atomic_path  # noqa: E402
 from sam2_video.data.index import VideoIndex  # noqa: E402
 from sam2_video.data.visualize import draw_labels  # noqa: E402
-from sam2_video.eval.runner import plan_video  # noqa: E402
+from sam2_video.pipeline.planners.gt import plan_video  # noqa: E402
 from sam2_video.metrics.metric_names import REPORT_METRICS  # noqa: E402
 from sam2_video.metrics.tables import CATEGORY_COLUMNS, VIDEO_COLUMNS  # noqa: E402
 from sam2_video.metrics.table_io import markdown_table, write_markdown

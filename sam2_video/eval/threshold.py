@@ -1,7 +1,7 @@
 """Threshold search: one pass of the evaluation loop scoring every threshold of a grid at once.
 
 The scores at threshold ``tau`` are exactly those of ``baseline_eval.py eval.threshold=tau``: the same
-loop (``sam2_video.eval.loop``), predictions and :class:`~sam2_video.metrics.scoring.ThresholdScorer`, only
+loop (``sam2_video.pipeline.run``), predictions and :class:`~sam2_video.metrics.scoring.ThresholdScorer`, only
 the outputs differ. Outputs in ``output_dir``: thresholds.csv / thresholds.md (metric per threshold),
 best_thresholds.json (best threshold per metric; ties go to the lowest threshold; written last),
 thresholds.png (metric vs threshold), and with ``keep_logits`` the low-res logits in ``.logits/``.
@@ -25,13 +25,14 @@ from omegaconf import DictConfig  # noqa: E402
 from sam2_video.atomic import write_json  # noqa: E402
 from sam2_video.data.index import VideoIndex  # noqa: E402
 from sam2_video.errors import ConfigError  # noqa: E402
-from sam2_video.eval.loop import run_loop  # noqa: E402
+from sam2_video.pipeline.jobs import index_jobs, select_videos  # noqa: E402
+from sam2_video.pipeline.run import run_videos  # noqa: E402
 from sam2_video.metrics.metric_names import METRICS  # noqa: E402
-from sam2_video.eval.outputs import LogitCache  # noqa: E402
+from sam2_video.pipeline.sinks.eval_sinks import LogitCache  # noqa: E402
 from sam2_video.eval.report import save_figure  # noqa: E402
-from sam2_video.eval.settings import EvalSettings  # noqa: E402
-from sam2_video.eval.setup import (build_model, load_index, make_planner, make_propagator, prompt_spec_of,  # noqa: E402
-                                   resize_mode_of, settings_of)
+from sam2_video.pipeline.eval_settings import EvalSettings  # noqa: E402
+from sam2_video.pipeline.assemble import (build_chain, build_model, class_ids_of, load_index,  # noqa: E402
+                                          make_planner, plain_chain_settings, prompt_spec_of, settings_of)
 from sam2_video.prompt import PromptSpec  # noqa: E402
 from sam2_video.metrics.summary import pooled_metrics  # noqa: E402
 from sam2_video.metrics.table_io import jsonable, markdown_table, write_csv, write_markdown
@@ -55,25 +56,28 @@ def grid_search(cfg: DictConfig, output_dir: str | Path, thresholds: Optional[Se
                 keep_logits: bool = False) -> dict:
     """Run the model once on ``cfg``'s eval split and score every threshold (default: eval.thresholds)."""
     settings = settings_of(cfg)
-    index = load_index(cfg, settings.split)
     model = build_model(cfg, settings)
+    index = load_index(cfg, settings.split)
     return search_index(model, index, settings, output_dir, thresholds or settings.threshold_grid(),
-                        resize_mode=resize_mode_of(cfg), keep_logits=keep_logits, prompt=prompt_spec_of(cfg))
+                        keep_logits=keep_logits, prompt=prompt_spec_of(cfg), cfg=cfg)
 
 
 def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettings, output_dir: str | Path,
-                 thresholds: Sequence[float], resize_mode: str = "square", keep_logits: bool = False,
-                 prompt: Optional[PromptSpec] = None) -> dict:
+                 thresholds: Sequence[float], keep_logits: bool = False, prompt: Optional[PromptSpec] = None,
+                 cfg: Optional[DictConfig] = None) -> dict:
     """One loop pass scoring ``thresholds``; writes the outputs (module doc) and returns the result dict."""
     out = Path(output_dir)
     prompt = prompt if prompt is not None else PromptSpec()
+    planner = make_planner(settings, model, index, prompt)
+    videos = select_videos(index, settings.max_videos, settings.split)
+    thresholds = sorted(float(t) for t in thresholds)
+    chain = build_chain(cfg if cfg is not None else DictConfig({}), model, plain_chain_settings(settings), settings,
+                        thresholds=thresholds)
     out.mkdir(parents=True, exist_ok=True)
     (out / "best_thresholds.json").unlink(missing_ok=True)
-    thresholds = sorted(float(t) for t in thresholds)
-    propagator = make_propagator(model, settings)
-    outputs = [LogitCache(out / ".logits", (propagator.image_size // 4,) * 2)] if keep_logits else []
-    res = run_loop(propagator, make_planner(settings, model, index, prompt), index, settings, thresholds, outputs,
-                   resize_mode)
+    outputs = [LogitCache(out / ".logits", (int(model.image_size) // 4,) * 2)] if keep_logits else []
+    res = run_videos(chain, index_jobs(videos, planner), outputs, dict(index.categories), class_ids_of(index),
+                     settings.bound_th, settings.skip_first_last)
     metrics = pooled_metrics(res.objects, res.endovis, len(thresholds))
     table = [{"threshold": tau, **{m: float(metrics[m][k]) if m in metrics else math.nan for m in SEARCH_METRICS}}
              for k, tau in enumerate(thresholds)]

@@ -16,7 +16,7 @@ import numpy as np
 
 from sam2_video.data.augment import Augmentation
 from sam2_video.data.resize import PAD_RGB
-from sam2_video.refiner.letterbox import IGNORE
+from sam2_video.pipeline.letterbox import IGNORE
 
 
 class TripletAugment:

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 from sam2_video.errors import ConfigError, DatasetError
 from sam2_video.refiner.augment import TripletAugment
 from sam2_video.refiner.index import IndexMeta, IndexRecord, read_class_map, read_image, read_index
-from sam2_video.refiner.letterbox import Letterbox
+from sam2_video.pipeline.letterbox import Letterbox
 from sam2_video.refiner.priors import load_prior, prior_path
 
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from sam2_video.errors import ConfigError
-from sam2_video.refiner.letterbox import IGNORE
+from sam2_video.pipeline.letterbox import IGNORE
 
 
 def edge_map(target: torch.Tensor) -> torch.Tensor:

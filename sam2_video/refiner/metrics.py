@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from sam2_video.metrics.metrics import DEFAULT_BOUND_TH, boundary_f_measure, dice, iou
-from sam2_video.refiner.letterbox import IGNORE
+from sam2_video.pipeline.letterbox import IGNORE
 
 METRICS = ("dice", "iou", "bf")
 

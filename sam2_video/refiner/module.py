@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from sam2_video.data.visualize import save_rgb
-from sam2_video.refiner.letterbox import IGNORE
+from sam2_video.pipeline.letterbox import IGNORE
 from sam2_video.refiner.losses import RefinerLoss, temporal_consistency
 from sam2_video.refiner.metrics import ScoreBook
 from sam2_video.refiner.model import TinyRefiner, prior_logits_as_classes

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from sam2_video.atomic import atomic_path, write_json
 from sam2_video.errors import ConfigError, DatasetError
 from sam2_video.refiner.index import IndexMeta, IndexRecord, read_class_map, read_image
-from sam2_video.refiner.letterbox import IGNORE, Letterbox
+from sam2_video.pipeline.letterbox import IGNORE, Letterbox
 from sam2_video.refiner.prompts import prompt_path, read_prompts
 from sam2_video.inference.single_frame import SingleFrameSAM
 

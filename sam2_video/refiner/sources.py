@@ -20,10 +20,11 @@ from tqdm import tqdm
 
 from sam2_video.atomic import atomic_path
 from sam2_video.data.datamodule import ClipDataModule
+from sam2_video.data.folders import FRAME_SUFFIXES, natural_key
 from sam2_video.errors import ConfigError, DatasetError
 from sam2_video.refiner.index import IndexMeta, IndexRecord, check_keys, read_class_map, read_image
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+IMAGE_EXTS = FRAME_SUFFIXES  # the one list (sam2_video.data.folders)
 
 
 def write_png(path: Path, labels: np.ndarray) -> None:
@@ -81,7 +82,8 @@ def records_from_folder(
     for p, what in ((images, "images"), (masks, "masks")):
         if not p.is_dir():
             raise ConfigError(f"refiner.folder.{what}={p}: not a folder")
-    paths = sorted(p for p in images.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+    paths = sorted((p for p in images.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file()),
+                   key=lambda p: natural_key(str(p.relative_to(images))))
     if not paths:
         raise DatasetError(f"{images}: no images ({', '.join(IMAGE_EXTS)})")
     rows, top = [], 0

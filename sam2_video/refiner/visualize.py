@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sam2_video.data.visualize import draw_labels, hstack, titled
-from sam2_video.refiner.letterbox import IGNORE
+from sam2_video.pipeline.letterbox import IGNORE
 
 
 def overlay_panel(image: np.ndarray, gt: np.ndarray, prior: np.ndarray, refined: np.ndarray,

@@ -1,10 +1,5 @@
-"""Frame-by-frame streaming inference (seed 004): sources, the runner loop, EMA, post-processing,
-auto-prompting, QA flags, latency, outputs, the difficult-frames regression set and sweeps.
-
-Imports downward only (inference, eval, video); nothing below imports this package.
+"""Frame-by-frame streaming (seed 004): ``python -m sam2_video.stream``, an assembly of the pipeline
+(``sam2_video.pipeline``) with the deployed chain (memory cadence, re-prompting, refiner, EMA,
+post-processing, QA), plus the stream's own tools: the difficult-frames regression set, latency /
+accuracy sweeps, generated occlusion scenes and their recovery scoring.
 """
-
-from sam2_video.stream.runner import STAGES, StreamFrame, StreamRunner
-from sam2_video.stream.settings import StreamSettings
-
-__all__ = ["StreamRunner", "StreamFrame", "StreamSettings", "STAGES"]

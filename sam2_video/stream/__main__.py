@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sam2_video.cli import hydra_main
 from sam2_video.errors import ConfigError
-from sam2_video.stream.settings import StreamSettings
+from sam2_video.pipeline.settings import StreamSettings
 
 
 def check(cfg: DictConfig) -> None:

@@ -17,11 +17,11 @@ from typing import Any, Iterator, Optional
 import numpy as np
 
 from sam2_video.prompt import FramePrompt
-from sam2_video.stream.autoprompt import prompt_from_mask
-from sam2_video.stream.runner import StreamFrame, StreamRunner
+from sam2_video.pipeline.last_seen import prompt_from_mask
+from sam2_video.pipeline.chain import PipelineFrame, Chain
 from sam2_video.stream.scenarios import OcclusionVideo
-from sam2_video.stream.settings import StreamSettings
-from sam2_video.stream.sources import IteratorSource
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.source import IteratorSource
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def check_prompt_response(model: Any, video: OcclusionVideo) -> PromptCheck:
     ious, shares = [], []
     for t in frames:
         prompt = {1: prompt_from_mask(video.masks[t])}
-        f = next(iter(StreamRunner(model, s).frames(IteratorSource([video.frames[t]], "prompt"), lambda i: prompt)))
+        f = next(iter(Chain(model, s).frames(IteratorSource([video.frames[t]], "prompt"), lambda i: prompt)))
         pred = f.masks[0]
         ious.append(iou(pred, video.masks[t]))
         shares.append(float((pred & video.occluder[t]).sum() / max(int(pred.sum()), 1)))
@@ -67,14 +67,14 @@ def check_prompt_response(model: Any, video: OcclusionVideo) -> PromptCheck:
 
 
 def stream_from_mask(model: Any, video: OcclusionVideo, num_frames: Optional[int] = None,
-                     **settings: Any) -> Iterator[StreamFrame]:
+                     **settings: Any) -> Iterator[PipelineFrame]:
     """Stream the first ``num_frames`` frames of ``video`` (all by default), object 1 seeded with its
     mask on frame 0, under ``StreamSettings(**settings)`` (plain memory propagation when empty)."""
     s = StreamSettings(source="folder", path="-", seed="auto", progress=False, **settings)
     s.validate()
     seed = {1: FramePrompt("mask", mask=video.masks[0])}
     source = IteratorSource(list(video.frames[:num_frames]), "occlusion")
-    return StreamRunner(model, s).frames(source, lambda t: seed if t == 0 else {})
+    return Chain(model, s).frames(source, lambda t: seed if t == 0 else {})
 
 
 def track_through_occlusion(model: Any, video: OcclusionVideo, **settings: Any) -> RecoveryScore:

@@ -1,109 +1,102 @@
-"""A stream run from the config tree: ``run_stream(cfg) -> summary`` (``python -m sam2_video.stream``).
+"""A stream run from the config tree: ``run_stream(cfg) -> summary`` (``python -m sam2_video.stream``),
+an assembly of the pipeline with the deployed chain (``stream.*``: memory cadence, re-prompting,
+refiner, EMA, post-processing, QA):
 
-- ``stream.source=data``: every video of ``cfg.data``'s ``stream.split`` is streamed, seeded from the
-  ground truth like ``baseline_eval.py`` and scored with the evaluation's metrics (same protocol);
-- ``stream.source=folder|video``: one stream from ``stream.path``, seeded from ``stream.prompts_file``
-  or the prompt-free encoder; not scored.
+- ``stream.source=data``: every video of ``cfg.data``'s ``stream.split``, planned by ``prompt.kind``
+  exactly like ``baseline_eval.py`` and scored with the evaluation's metrics (same protocol);
+- ``stream.source=folder|video``: one stream from ``stream.path`` (natural frame order / decoded
+  lazily), prompted from ``stream.prompts_file`` (the one prompts-file format) or, with
+  ``stream.seed=auto``, every category of the learned prompt encoder; not scored.
 
-Outputs (``output_dir``): frames.csv, masks/, videos/ (``stream.save_video``), difficult_frames.json
-(``stream.difficult_frames``), and summary.json last, in the evaluation's shape (``overall`` holds the
-metrics and ``ms_per_frame`` / ``fps``), so ``python -m sam2_video.results`` lists stream runs too.
+Outputs (``output_dir``): frames.csv, masks/, videos/ (``stream.save_video``), prompts/ (the prompts
+used), difficult_frames.json (``stream.difficult_frames``), and summary.json last, in the evaluation's
+shape (``overall`` holds the metrics and ``ms_per_frame`` / ``fps``).
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
-import numpy as np
 import torch
 from loguru import logger
 from omegaconf import DictConfig, OmegaConf
-from tqdm import tqdm
 
 from sam2_video.atomic import write_json
-from sam2_video.metrics.aggregate import VideoAccumulator
-from sam2_video.metrics.endovis_metrics import EndoVisAccumulator
-from sam2_video.eval.evaluate import (_summary, class_ids_of, load_index, output_dir_of,
-                                      prompt_spec_of, run_info_of)
-from sam2_video.eval.prompting import EvalPromptFactory
-from sam2_video.eval.runner import GtFrames, plan_video
-from sam2_video.metrics.scoring import ThresholdScorer
-from sam2_video.eval.settings import EvalSettings
+from sam2_video.errors import ConfigError
+from sam2_video.metrics.summary import EvalSummary
 from sam2_video.metrics.table_io import jsonable
+from sam2_video.pipeline.assemble import (build_chain, build_model, class_ids_of, load_index, make_planner,
+                                          output_dir_of, prompt_spec_of, run_info_of, settings_of)
+from sam2_video.pipeline.chain import Chain
+from sam2_video.pipeline.eval_settings import EvalSettings
+from sam2_video.pipeline.jobs import index_jobs, select_videos, source_job
+from sam2_video.pipeline.planners.auto import AutoPrompts, AutoPromptSchedule
+from sam2_video.pipeline.planners.file import FilePrompts
+from sam2_video.pipeline.prompts_file import read_prompts_file
+from sam2_video.pipeline.run import run_videos
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.sinks.eval_sinks import MaskPngs, OverlayVideos
+from sam2_video.pipeline.sinks.prompts_sink import PromptsFiles
+from sam2_video.pipeline.sinks.stream_csv import StreamFramesCsv
+from sam2_video.pipeline.source import FrameSource, open_source
+from sam2_video.pipeline.timing import Timing
 from sam2_video.prompt import PromptSpec
 from sam2_video.stream.difficult import DifficultFrames, compare_results
-from sam2_video.stream.refiner import Refiner
-from sam2_video.stream.runner import StreamRunner
-from sam2_video.stream.seeds import GtSeeder, auto_seed, load_prompts_file
-from sam2_video.stream.settings import StreamSettings
-from sam2_video.stream.sources import FolderSource, RecordSource, VideoFileSource
-from sam2_video.stream.timing import Timing
-from sam2_video.stream.writer import StreamOutputs
-
-_MEMORY = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": None}
-
-
-def build_refiner(cfg: DictConfig, settings: StreamSettings, channels: int) -> Optional[Refiner]:
-    """The refiner of ``stream.refiner_onnx`` / ``stream.refiner_checkpoint`` (None: no refiner)."""
-    if settings.refiner_onnx:
-        from sam2_video.stream.refiner import OnnxRefiner
-
-        return OnnxRefiner(settings.refiner_onnx, channels)
-    if settings.refiner_checkpoint:
-        from sam2_video.stream.refiner_torch import load_torch_refiner
-
-        return load_torch_refiner(cfg, settings.refiner_checkpoint, channels)
-    return None
 
 
 def run_stream(cfg: DictConfig) -> dict:
     """Run ``cfg.stream`` with ``cfg.model`` (see module doc); returns the summary dict."""
     settings = StreamSettings.from_config(OmegaConf.to_container(cfg.stream, resolve=True))
-    eval_settings = EvalSettings.from_config(OmegaConf.to_container(cfg.eval, resolve=True))
+    eval_settings = settings_of(cfg)
     out = output_dir_of(cfg)
-    from sam2_video.model.builder import build_sam2_model
-
-    torch.manual_seed(int(cfg.get("seed", 0)))
     device = eval_settings.torch_device() if settings.device == "auto" else torch.device(settings.device)
-    model = build_sam2_model(cfg.model).to(device).eval()
-    runner_kw = dict(memory_dtype=_MEMORY[settings.memory_dtype], autocast_dtype=eval_settings.autocast_dtype(device),
-                     geometry=eval_settings.geometry,
-                     resize_mode=OmegaConf.select(cfg, "data.resize_mode", default="square"))
+    model = build_model(cfg, eval_settings, device)
     info = {**run_info_of(cfg), "task": "stream", "image_size": int(cfg.model.image_size)}
     if settings.source == "data":
         index = load_index(cfg, settings.split)
-        return stream_index(model, index, settings, eval_settings, out, info, cfg=cfg, **runner_kw)
-    source = FolderSource(settings.path) if settings.source == "folder" else VideoFileSource(settings.path)
-    seeder = load_prompts_file(settings.prompts_file) if settings.seed == "prompts" else auto_seed
-    channels = len(seeder(0)) or 1
-    runner = StreamRunner(model, settings, build_refiner(cfg, settings, channels), **runner_kw)
-    return stream_source(runner, source, seeder, out, info)
+        chain = build_chain(cfg, model, settings, eval_settings, index.categories, encode_batch=1)
+        return stream_index(chain, index, eval_settings, out, info, prompt_spec_of(cfg))
+    source = open_source(settings.path, "stream.path")
+    if settings.seed == "prompts":
+        pf = read_prompts_file(settings.prompts_file, "stream.prompts_file")
+        pf.check_frame_size(*source.size, where=f"stream.path={settings.path}")
+        planner = FilePrompts(pf)
+        ids, first = pf.object_ids, planner.first_frames
+    else:
+        encoder = getattr(model, "auto_prompt", None)
+        if encoder is None:
+            raise ConfigError("stream.seed=auto needs a learned prompt encoder: model.auto_prompt.enabled=true with "
+                              "a model trained by experiment=autosam2 (or pass stream.seed=prompts)")
+        ids = [int(c) for c in encoder.category_ids.tolist()]  # every category, as predict.py tracks
+        planner = AutoPrompts(ids, AutoPromptSchedule.from_config(eval_settings.auto_prompt), source.num_frames or None)
+        first = {o: 0 for o in ids}
+    chain = build_chain(cfg, model, settings, eval_settings, planner.categories.values(), encode_batch=1)
+    return stream_source(chain, source, planner, ids, first, out, info)
 
 
-def stream_source(runner: StreamRunner, source, seeder, out_dir: str | Path, info: Optional[dict] = None) -> dict:
-    """Stream one unscored source (folder, video file, camera iterator) into ``out_dir``."""
-    s, out = runner.settings, Path(out_dir)
+def _sinks(out: Path, s: StreamSettings, timing: Timing) -> list:
+    sinks = [StreamFramesCsv(out / "frames.csv"), PromptsFiles(out / "prompts"), timing]
+    sinks += [MaskPngs(out / "masks")] if s.save_masks else []
+    sinks += [OverlayVideos(out / "videos", s.video_fps)] if s.save_video else []
+    return sinks
+
+
+def stream_source(chain: Chain, source: FrameSource, planner, object_ids, first_frames, out_dir: str | Path,
+                  info: Optional[dict] = None) -> dict:
+    """Stream one unscored source (folder, video file, camera iterator) into ``out_dir``; Ctrl-C ends a
+    live stream and keeps what was streamed."""
+    s, out = chain.settings, Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").unlink(missing_ok=True)
-    outputs = StreamOutputs(out, s.save_masks, s.save_video, s.video_fps)
     timing = Timing()
-    name = getattr(source, "name", "stream")
-    try:
-        outputs.begin(name)
-        try:
-            for frame in tqdm(runner.frames(source, seeder), desc=name, unit="frame", disable=not s.progress):
-                timing.add(name, frame)
-                outputs.write(frame)
-        except KeyboardInterrupt:  # a live stream stopped by the user: keep what was streamed
-            logger.warning(f"{name}: stopped by the user after {timing.frames.get(name, 0)} frames; outputs kept")
-        outputs.end()
-        outputs.commit()
-    except BaseException:
-        outputs.abort()
-        raise
-    timing.check_length(name, s.expected_frames)
+    job = source_job(source, planner, object_ids, getattr(planner, "categories", {}), first_frames)
+    res = run_videos(chain, [job], _sinks(out, s, timing), progress=s.progress, keep_on_interrupt=True)
+    if res.interrupted:  # a live stream stopped by the user (Ctrl-C): what was streamed is kept
+        logger.warning(f"{source.name}: stopped by the user after {timing.frames.get(source.name, 0)} frames; "
+                       "outputs kept")
+    timing.check_length(source.name, s.expected_frames)
     summary = {"overall": timing.overall(), "timing": timing.summary(), "settings": jsonable(vars(s)),
                "run": info or {}}
     write_json(out / "summary.json", jsonable(summary))
@@ -111,70 +104,36 @@ def stream_source(runner: StreamRunner, source, seeder, out_dir: str | Path, inf
     return summary
 
 
-def stream_index(model: torch.nn.Module, index, settings: StreamSettings, eval_settings: EvalSettings,
-                 out_dir: str | Path, info: Optional[dict] = None, cfg: Optional[DictConfig] = None,
-                 refiner: Optional[Refiner] = None, **runner_kw: Any) -> dict:
-    """Stream every video of ``index`` seeded from its GT; scored like the full-video evaluation."""
-    s, out = settings, Path(out_dir)
+def stream_index(chain: Chain, index, eval_settings: EvalSettings, out_dir: str | Path, info: Optional[dict] = None,
+                 prompt: Optional[PromptSpec] = None) -> dict:
+    """Stream every video of ``index``, planned and scored like the full-video evaluation."""
+    s, out = chain.settings, Path(out_dir)
     difficult = DifficultFrames.load(s.difficult_frames) if s.difficult_frames else None
-    videos = index.videos[: s.max_videos] if s.max_videos else index.videos
+    videos = select_videos(index, s.max_videos, s.split)
     if difficult is not None:
         videos = difficult.select(videos)
+    planner = make_planner(eval_settings, chain.model, index, prompt)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").unlink(missing_ok=True)
-    class_ids = class_ids_of(index)
-    factory = EvalPromptFactory(prompt_spec_of(cfg) if cfg is not None else PromptSpec())  # the evaluation's prompts
-    scorer = ThresholdScorer([s.threshold], s.non_overlap, eval_settings.bound_th, class_ids)
-    outputs = StreamOutputs(out, s.save_masks, s.save_video, s.video_fps)
-    objects, endovis_total, endovis_video, pairs = [], EndoVisAccumulator(len(class_ids)), {}, []
     timing = Timing()
+    jobs = list(index_jobs(videos, planner, strict=False))  # the deployed stream skips a bad frame
+    for job in jobs:
+        job.only_frames = difficult.frames_of(job.video_id) if difficult is not None else None
+    pairs = _PairRows(difficult) if difficult is not None else None
     t_start = time.perf_counter()
-    try:
-        for record in videos:
-            plan = plan_video(record, 0)
-            gt = GtFrames(record, plan.track_ids)
-            runner = StreamRunner(model, s, refiner if refiner is not None else
-                                  (build_refiner(cfg, s, len(plan.track_ids)) if cfg is not None else None),
-                                  **runner_kw)
-            acc = VideoAccumulator(plan, len(class_ids), 1, eval_settings.skip_first_last)
-            objects += acc.objects
-            endovis_video[record.video_id] = acc.endovis
-            wanted = difficult.frames_of(record.video_id) if difficult is not None else None
-            outputs.begin(record.video_id, plan.track_ids)
-            source = RecordSource(record)
-            frames = runner.frames(source, GtSeeder(plan, gt, factory), plan.num_frames)
-            for frame in tqdm(frames, total=plan.num_frames, desc=record.video_id, unit="frame",
-                              disable=not s.progress, leave=False):
-                timing.add(record.video_id, frame)
-                scores = None
-                if frame.error is None and (wanted is None or frame.index in wanted):
-                    q = np.zeros((len(plan.track_ids), *frame.image.shape[:2]), np.uint8)  # (O, H, W)
-                    rows = [plan.track_ids.index(o) for o in frame.object_ids]
-                    if rows:
-                        q[rows] = frame.masks
-                    fs = scorer.score(q, gt(frame.index), plan.category_ids)
-                    flags = acc.add(frame.index, fs)
-                    scores = {tid: {"J": fs.j[i, 0], "F": fs.f[i, 0], "dice": fs.dice[i, 0], "iou": fs.iou[i, 0],
-                                    "scored": int(flags[i])} for i, tid in enumerate(plan.track_ids)}
-                    if wanted is not None:
-                        pairs += difficult.pair_rows(record.video_id, frame.index, scores)
-                outputs.write(frame, scores)
-                if wanted is not None and frame.index >= max(wanted, default=-1):
-                    break  # the rest of the video is not needed for the listed frames
-            outputs.end()
-            if wanted is None:  # stream.max_frames cuts every stream on purpose: not an early end
-                timing.check_length(record.video_id, min(plan.num_frames, s.max_frames or plan.num_frames))
-            endovis_total.merge(acc.endovis)
-        outputs.commit()
-    except BaseException:
-        outputs.abort()
-        raise
-    summary = _summary(objects, endovis_total, endovis_video, index, class_ids, s, {**(info or {}), "task": "stream"})
+    res = run_videos(chain, jobs, _sinks(out, s, timing) + ([pairs] if pairs else []), dict(index.categories),
+                     class_ids_of(index), eval_settings.bound_th, eval_settings.skip_first_last, s.progress)
+    for job in jobs:
+        if difficult is None:  # stream.max_frames cuts every stream on purpose: not an early end
+            n = job.plan.num_frames
+            timing.check_length(job.video_id, min(n, s.max_frames or n))
+    summary = EvalSummary.build(res.objects, res.endovis, res.endovis_per_video, index.categories, res.class_ids,
+                                s, {**(info or {}), "task": "stream"}, prompt=prompt).to_dict()
     summary["overall"].update(timing.overall())
     summary["timing"] = {**timing.summary(), "wall_seconds": round(time.perf_counter() - t_start, 3)}
     summary["eval_settings"] = jsonable(vars(eval_settings))
     if difficult is not None:
-        result = difficult.result(pairs)
+        result = difficult.result(pairs.rows)
         if s.compare_to:
             result["comparison"] = compare_results(result, s.compare_to, s.regression_tol)
         summary["difficult_frames"] = {k: v for k, v in result.items() if k != "pairs"}
@@ -183,3 +142,28 @@ def stream_index(model: torch.nn.Module, index, settings: StreamSettings, eval_s
     o = summary["overall"]
     logger.info(f"{out}: J&F {o.get('JF', float('nan')):.4f}, Dice {o.get('dice', float('nan')):.4f}; {timing.line()}")
     return summary
+
+
+class _PairRows:
+    """Collects the scores of the listed (video, frame) pairs (``stream.difficult_frames``)."""
+
+    def __init__(self, difficult: DifficultFrames) -> None:
+        self.difficult, self.rows = difficult, []
+
+    def start_video(self, video) -> None: ...
+
+    def error(self, video, frame) -> None: ...
+
+    def end_video(self, video) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def frame(self, r) -> None:
+        if r.scores is None:
+            return
+        scores = {tid: {"J": r.scores.j[i, 0], "F": r.scores.f[i, 0], "dice": r.scores.dice[i, 0],
+                        "iou": r.scores.iou[i, 0], "scored": int(r.scored[i])}
+                  for i, tid in enumerate(r.video.plan.track_ids)}
+        self.rows += self.difficult.pair_rows(r.video.video_id, r.frame, scores)

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 import torch
 
-from sam2_video.autoprompt.planner import AutoPlanner, AutoPromptSchedule
+from sam2_video.pipeline.planners.auto import AutoPlanner, AutoPromptSchedule
 from sam2_video.eval.evaluate import load_index
 from sam2_video.inference import FrameGeometry, VideoPropagator
 

@@ -7,12 +7,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
+from sam2_video.errors import DatasetError
 from omegaconf import OmegaConf
 from PIL import Image
 
 from sam2_video.eval.evaluate import evaluate_index
 from sam2_video.metrics.metrics import boundary_f_measure, region_similarity
-from sam2_video.eval.settings import EvalSettings
+from sam2_video.pipeline.eval_settings import EvalSettings
 from sam2_video.eval.threshold import search_index
 from sam2_video.prompt import PromptSpec
 
@@ -115,7 +117,7 @@ def test_failing_run_leaves_no_partial_outputs(synth_cfg, synth_index, debug_mod
         return original(self, t)
 
     monkeypatch.setattr(type(video), "load_image", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(DatasetError, match=f"video {video.video_id} frame 3 .*disk gone"):
         evaluate_index(debug_model, synth_index, _settings(synth_cfg, save_rle=True), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 

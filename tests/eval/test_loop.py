@@ -13,11 +13,12 @@ from omegaconf import OmegaConf
 
 from sam2_video.errors import DatasetError
 from sam2_video.eval.evaluate import evaluate_index
-from sam2_video.eval.loop import EvalOutput, run_loop
-from sam2_video.eval.runner import GtPlanner
-from sam2_video.eval.settings import EvalSettings
-from sam2_video.eval.prompting import EvalPromptFactory
-from sam2_video.eval.setup import make_propagator
+from sam2_video.pipeline.assemble import build_chain, plain_chain_settings
+from sam2_video.pipeline.eval_settings import EvalSettings
+from sam2_video.pipeline.jobs import index_jobs
+from sam2_video.pipeline.planners.gt import GtPlanner
+from sam2_video.pipeline.planners.gt_prompts import EvalPromptFactory
+from sam2_video.pipeline.run import Sink, run_videos
 from sam2_video.metrics.summary import EvalSummary
 from sam2_video.prompt import PromptSpec
 
@@ -61,7 +62,7 @@ class _FirstObjectOnly(GtPlanner):
         return plan
 
 
-class _Counter(EvalOutput):
+class _Counter(Sink):
     def __init__(self) -> None:
         self.frames, self.videos, self.committed = 0, [], False
 
@@ -79,13 +80,14 @@ class _Counter(EvalOutput):
 def test_planner_and_outputs_plug_into_the_loop(synth_cfg, synth_index, debug_model):
     s = _settings(synth_cfg, max_videos=3)
     counter = _Counter()
-    res = run_loop(make_propagator(debug_model, s), _FirstObjectOnly(EvalPromptFactory(PromptSpec())), synth_index, s,
-                   [0.5], [counter])
     videos = synth_index.videos[:3]
+    chain = build_chain(synth_cfg, debug_model, plain_chain_settings(s), s)
+    res = run_videos(chain, index_jobs(videos, _FirstObjectOnly(EvalPromptFactory(PromptSpec()))), [counter],
+                     class_ids=[1, 2, 3])
     assert counter.committed and counter.frames == sum(len(v.frames) for v in videos) == res.frames
     assert all(len(tids) <= 1 for _, tids in counter.videos)
     assert len(res.objects) == sum(len(t) for _, t in counter.videos) >= 1
-    full = run_loop(make_propagator(debug_model, s), GtPlanner(EvalPromptFactory(PromptSpec())), synth_index, s, [0.5])
+    full = run_videos(chain, index_jobs(videos, GtPlanner(EvalPromptFactory(PromptSpec()))), class_ids=[1, 2, 3])
     assert len(full.objects) > len(res.objects)  # the plan, not the loop, chose the objects
 
 

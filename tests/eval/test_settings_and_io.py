@@ -9,8 +9,8 @@ import pytest
 
 from sam2_video.errors import ConfigError
 from sam2_video.config import locate
-from sam2_video.eval.prompting import EvalPromptFactory
-from sam2_video.eval.settings import EvalSettings
+from sam2_video.pipeline.planners.gt_prompts import EvalPromptFactory
+from sam2_video.pipeline.eval_settings import EvalSettings
 from sam2_video.prompt import PromptSpec
 from sam2_video.metrics.table_io import jsonable
 from sam2_video.pipeline.sinks.staged import CocoResultsStream, CsvStream, label_map, palette_values
@@ -87,7 +87,7 @@ def test_locate_config(repo):
 
 def test_planner_follows_the_prompt_spec(debug_model, synth_index):
     """The evaluation's prompt is the PromptSpec: its kind picks the planner (GT prompts or ``auto``)."""
-    from sam2_video.eval.setup import make_planner
+    from sam2_video.pipeline.assemble import make_planner
 
     s = EvalSettings(reprompt_every=2)
     planner = make_planner(s, debug_model, synth_index, PromptSpec(kind="box", box_jitter=0.2))

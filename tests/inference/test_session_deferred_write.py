@@ -44,7 +44,7 @@ def _track(model, frames, masks, tentative_at=None, commit=False, prompt_at=None
     """Seed two objects on frame 0, track; a box + point prompt of object 1's true mask on frame
     ``prompt_at`` (committed by step) or ``tentative_at`` (step(commit_prompts=False), then committed
     by write_memory only when ``commit``). Returns the per-frame low-res logits and memory sizes."""
-    from sam2_video.stream.autoprompt import prompt_from_mask
+    from sam2_video.pipeline.last_seen import prompt_from_mask
 
     session = TrackingSession(model, FrameGeometry(frames.shape[1], frames.shape[2], model.image_size))
     outs, sizes = [], []

@@ -10,8 +10,8 @@ from omegaconf import OmegaConf
 from sam2_video.config import build, compose_config
 from sam2_video.data.batch import collate_clips
 from sam2_video.data.synthetic import generate_dataset
-from sam2_video.eval.setup import make_planner, prompt_spec_of
-from sam2_video.eval.settings import EvalSettings
+from sam2_video.pipeline.assemble import make_planner, prompt_spec_of
+from sam2_video.pipeline.eval_settings import EvalSettings
 from sam2_video.training.module import build_module
 from sam2_video.training.val_metrics import ClipMetricAccumulator, ValidationProtocol
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sam2_video.refiner.augment import TripletAugment
-from sam2_video.refiner.letterbox import IGNORE
+from sam2_video.pipeline.letterbox import IGNORE
 from tests.refiner.conftest import shapes
 
 

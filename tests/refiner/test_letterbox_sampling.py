@@ -7,7 +7,7 @@ import numpy as np
 from sam2_video.data.resize import PAD_RGB
 from sam2_video.refiner.dataset import oversample_weights
 from sam2_video.refiner.index import IndexRecord
-from sam2_video.refiner.letterbox import IGNORE, Letterbox
+from sam2_video.pipeline.letterbox import IGNORE, Letterbox
 from tests.refiner.conftest import shapes
 
 

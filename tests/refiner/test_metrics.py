@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from sam2_video.metrics.metrics import boundary_f_measure
-from sam2_video.refiner.letterbox import IGNORE
+from sam2_video.pipeline.letterbox import IGNORE
 from sam2_video.refiner.metrics import ScoreBook, frame_scores
 from tests.refiner.conftest import shapes
 

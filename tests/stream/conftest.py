@@ -27,8 +27,8 @@ def synth_videos(stream_cfg):
 @pytest.fixture
 def settings(stream_cfg):
     """StreamSettings / EvalSettings of the composed config with keyword overrides."""
-    from sam2_video.eval.settings import EvalSettings
-    from sam2_video.stream.settings import StreamSettings
+    from sam2_video.pipeline.eval_settings import EvalSettings
+    from sam2_video.pipeline.settings import StreamSettings
 
     def make(**kw):
         node = {**OmegaConf.to_container(stream_cfg.stream, resolve=True), **kw}

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 
 from sam2_video.stream.recovery import stream_from_mask
-from sam2_video.stream.runner import StreamRunner
+from sam2_video.pipeline.chain import Chain
 from sam2_video.stream.scenarios import occlusion_video
-from sam2_video.stream.settings import StreamSettings
-from sam2_video.stream.sources import IteratorSource
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.source import IteratorSource
 
 
 def _frames(model, video, n, **kw):
@@ -44,11 +44,11 @@ def test_reprompt_cadence_and_hold(debug_model):  # autoprompt_mode=always (conf
 
 
 def test_prompt_free_seed_starts_object_one(debug_model):
-    from sam2_video.stream.seeds import auto_seed
+    from sam2_video.pipeline.planners.seeds import auto_seed
 
     v = occlusion_video(num_frames=4, seed=0)
     s = StreamSettings(source="folder", path="-", seed="auto", progress=False)
-    frames = list(StreamRunner(debug_model, s).frames(IteratorSource(list(v.frames), "occ"), auto_seed))
+    frames = list(Chain(debug_model, s).frames(IteratorSource(list(v.frames), "occ"), auto_seed))
     assert frames[0].prompted == {1} and all(f.object_ids == [1] for f in frames)
     assert all(f.masks.shape == (1, *v.frames.shape[1:3]) for f in frames)
 

@@ -1,4 +1,4 @@
-"""Confirmed re-prompting (``stream.autoprompt_mode=confirm``, sam2_video.stream.reprompt).
+"""Confirmed re-prompting (``stream.autoprompt_mode=confirm``, sam2_video.pipeline.reprompt).
 
 With random debug weights SAM2's answers are arbitrary, so what is asserted is the loop's contract:
 an object SAM2 still tracks plausibly is not re-prompted; a re-prompt whose answer is not the object
@@ -18,10 +18,10 @@ import torch
 from sam2_video.errors import ConfigError
 from sam2_video.inference.session import TrackingSession
 from sam2_video.stream import reprompt
-from sam2_video.stream.autoprompt import LastSeen, plausible, remember
+from sam2_video.pipeline.last_seen import LastSeen, plausible, remember
 from sam2_video.stream.recovery import stream_from_mask
 from sam2_video.stream.scenarios import reveal_video
-from sam2_video.stream.settings import StreamSettings
+from sam2_video.pipeline.settings import StreamSettings
 
 
 def _frames(model, video, n, **kw):

@@ -17,7 +17,7 @@ from sam2_video.stream.run import stream_index
 def eval_dir(stream_cfg, synth_videos, debug_model, tmp_path_factory):
     from omegaconf import OmegaConf
 
-    from sam2_video.eval.settings import EvalSettings
+    from sam2_video.pipeline.eval_settings import EvalSettings
 
     out = tmp_path_factory.mktemp("eval")
     s = EvalSettings.from_config(OmegaConf.to_container(stream_cfg.eval, resolve=True))

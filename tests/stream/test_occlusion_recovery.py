@@ -4,7 +4,7 @@ Scene: ``sam2_video.stream.scenarios.reveal_video`` (seeds 0-7): an occluder is 
 object at once, hides it for 14 frames (twice SAM2's memory window), during which the object changes
 its look, and is lifted at once. Plain memory propagation (K = 1, Meta's predictor) tracks the object
 before, then has nothing in memory that matches it; confirmed re-prompting
-(``stream.autoprompt_mode=confirm``, sam2_video.stream.reprompt) keeps looking for it at its last box
+(``stream.autoprompt_mode=confirm``, sam2_video.pipeline.reprompt) keeps looking for it at its last box
 and takes SAM2's answer only once it is the object. A second test checks that confirmed re-prompting
 does not spoil the passing-occluder scene, where plain memory recovers by itself.
 

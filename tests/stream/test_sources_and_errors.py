@@ -14,11 +14,11 @@ from PIL import Image
 
 from sam2_video.errors import ConfigError, DatasetError
 from sam2_video.prompt import FramePrompt
-from sam2_video.stream.refiner import OnnxRefiner
+from sam2_video.pipeline.stages.refiner import OnnxRefiner
 from sam2_video.stream.run import stream_source
-from sam2_video.stream.runner import StreamRunner
-from sam2_video.stream.settings import StreamSettings
-from sam2_video.stream.sources import FolderSource, IteratorSource, VideoFileSource
+from sam2_video.pipeline.chain import Chain
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.source import FolderSource, IteratorSource, VideoFileSource
 from tests.conftest import shapes_video
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def _seeder(masks):
 
 def _run(model, source, masks, out, refiner=None, **kw):
     s = StreamSettings(source="folder", path="x", seed="auto", progress=False, **kw)
-    return stream_source(StreamRunner(model, s, refiner), source, _seeder(masks), out)
+    return stream_source(Chain(model, s, refiner), source, _seeder(masks), out)
 
 
 def test_bad_frame_mid_stream_is_skipped_and_the_rest_written(debug_model, tmp_path):
@@ -52,7 +52,7 @@ def test_camera_iterator_with_a_failed_grab_and_early_end(debug_model, tmp_path)
     frames, masks = shapes_video(5)
     items = [frames[0], frames[1], OSError("camera hiccup"), frames[3]]
     s = StreamSettings(source="folder", path="x", seed="auto", progress=False, expected_frames=5)
-    summary = stream_source(StreamRunner(debug_model, s), IteratorSource(items, "cam"), _seeder(masks), tmp_path)
+    summary = stream_source(Chain(debug_model, s), IteratorSource(items, "cam"), _seeder(masks), tmp_path)
     assert summary["timing"]["skipped"][0]["error"].startswith("OSError: camera hiccup")
     assert summary["timing"]["ended_early"] == [{"stream": "cam", "frames": 4, "expected": 5}]
     assert len(list((tmp_path / "masks" / "cam").glob("*.png"))) == 3
@@ -147,7 +147,7 @@ def test_cli_refuses_bad_values_with_one_line(tmp_path, override, key):
 def test_project_refiner_exported_to_onnx_runs_in_the_loop(debug_model, tmp_path):
     from sam2_video.refiner.export import export_onnx
     from sam2_video.refiner.model import TinyRefiner
-    from sam2_video.stream.refiner import TorchRefiner
+    from sam2_video.pipeline.stages.refiner import TorchRefiner
 
     frames, masks = shapes_video(3)
     torch.manual_seed(0)
@@ -189,7 +189,7 @@ def test_torch_refiner_from_the_refiner_config_and_a_checkpoint(tmp_path):
     from sam2_video.config import compose_config
     from sam2_video.errors import CheckpointError
     from sam2_video.refiner.model import TinyRefiner
-    from sam2_video.stream.refiner_torch import load_torch_refiner
+    from sam2_video.pipeline.stages.refiner_load import load_torch_refiner
 
     cfg = compose_config(["sam2=debug", "refiner=default"])
     net = TinyRefiner(num_classes=2, width=int(cfg.refiner.net.width), num_blocks=int(cfg.refiner.net.num_blocks))

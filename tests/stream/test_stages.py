@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from sam2_video.errors import ConfigError
-from sam2_video.stream.autoprompt import LastSeen, auto_prompts, prompt_from_mask, remember
-from sam2_video.stream.postprocess import postprocess
-from sam2_video.stream.qa import qa_flags
-from sam2_video.stream.settings import StreamSettings
-from sam2_video.stream.smoothing import ema_update
+from sam2_video.pipeline.last_seen import LastSeen, auto_prompts, prompt_from_mask, remember
+from sam2_video.pipeline.stages.postprocess import postprocess
+from sam2_video.pipeline.stages.qa import qa_flags
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.stages.ema import ema_update
 
 
 def test_ema_follows_its_recursion_and_restarts_objects():
@@ -73,8 +73,8 @@ def test_refined_memory_lands_where_sam2_sees_the_object(debug_model, monkeypatc
     Measured: 0.97 / 0.95 of the pixels agree (letterbox / square); 0.69 before the letterbox was applied."""
     from sam2_video.inference.session import TrackingSession
     from sam2_video.prompt import FramePrompt
-    from sam2_video.stream.runner import StreamRunner
-    from sam2_video.stream.sources import IteratorSource
+    from sam2_video.pipeline.chain import Chain
+    from sam2_video.pipeline.source import IteratorSource
 
     h, w = 48, 112  # wide: letterboxing leaves more than half of SAM2's square input as padding
     rng = np.random.default_rng(0)
@@ -94,7 +94,7 @@ def test_refined_memory_lands_where_sam2_sees_the_object(debug_model, monkeypatc
 
     monkeypatch.setattr(TrackingSession, "write_memory", spy)
     s = StreamSettings(source="folder", path="-", seed="auto", progress=False, memory_source="refined")
-    runner = StreamRunner(debug_model, s, geometry="data", resize_mode=resize_mode)
+    runner = Chain(debug_model, s, geometry="data", resize_mode=resize_mode)
     seed = {1: FramePrompt("mask", mask=mask)}
     out = list(runner.frames(IteratorSource(frames, "wide"), lambda t: seed if t == 0 else {}))
     assert len(written) == 3 and all(f.masks.shape == (1, h, w) for f in out)

@@ -16,7 +16,7 @@ import numpy as np
 
 from sam2_video.atomic import atomic_path
 from sam2_video.data.mask_io import encode_rle, write_label_png
-from sam2_video.metrics.table_io import jsonable
+from sam2_video.metrics.table_io import _fmt, jsonable
 from sam2_video.safe_paths import confined
 
 

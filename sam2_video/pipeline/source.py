@@ -1,11 +1,14 @@
-"""Frame sources: where a stream's frames come from, one at a time.
+"""THE frame source of every path: where frames come from, one at a time, decoded lazily.
 
 Every source is an iterable of :class:`SourceFrame`; a frame that fails to decode comes as a
-``SourceFrame`` with ``image=None`` and ``error`` set (the runner reports it and skips it), so one
-bad frame never ends the stream. ``decode_ms`` is the time spent producing the frame.
+``SourceFrame`` with ``image=None`` and ``error`` set (the chain reports it and skips it; prompts due
+on it apply on the next good frame), so one bad frame never ends a run: the one decode-error rule.
+``decode_ms`` is the time spent producing the frame. ``size`` (H, W) is known before the first frame
+(prompt coordinates are checked against it); ``num_frames`` when the source knows it (0: unknown).
 
-- :class:`FolderSource`: image files of a folder (jpg / jpeg / png / bmp), in name order;
-- :class:`VideoFileSource`: a video file (.mp4, ...) decoded by PyAV;
+- :class:`FolderSource`: image files of a folder (``FRAME_SUFFIXES``), in natural order of their names
+  (``1.jpg, 2.jpg, ..., 10.jpg``; the same rule as the dataset readers, ``sam2_video.data.folders``);
+- :class:`VideoFileSource`: a video file (``VIDEO_SUFFIXES``) decoded by PyAV one frame at a time;
 - :class:`IteratorSource`: any iterable of (H, W, 3) uint8 RGB arrays (a camera, a generator);
 - :class:`RecordSource`: the frames of a dataset video (`sam2_video.data.index.VideoRecord`).
 """
@@ -15,14 +18,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, Protocol
 
 import numpy as np
 from PIL import Image
 
+from sam2_video.data.folders import FRAME_SUFFIXES, natural_key
 from sam2_video.errors import DatasetError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 
 
 @dataclass
@@ -52,17 +56,43 @@ def _timed(index: int, name: str, load: Callable[[], np.ndarray]) -> SourceFrame
     return SourceFrame(index, name, image, (time.perf_counter() - t0) * 1e3, error)
 
 
-class FolderSource:
-    """Image files of ``folder`` in name order."""
+class FrameSource(Protocol):
+    name: str
 
-    def __init__(self, folder: str | Path) -> None:
+    def __iter__(self) -> Iterator[SourceFrame]: ...
+
+    @property
+    def size(self) -> tuple[int, int]: ...  # (H, W)
+
+    @property
+    def num_frames(self) -> int: ...  # 0: unknown
+
+
+class FolderSource:
+    """Image files of ``folder`` in natural order of their names; ``key``: the config key that named it."""
+
+    def __init__(self, folder: str | Path, key: str = "stream.path") -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
-            raise DatasetError(f"{self.folder}: not a folder of frames; pass stream.path=<folder of .jpg/.png>")
-        self.files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            raise DatasetError(f"{key}={self.folder}: not a folder of frames ({'/'.join(FRAME_SUFFIXES)})")
+        self.files = sorted((p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in FRAME_SUFFIXES),
+                            key=lambda p: natural_key(p.stem))
         if not self.files:
-            raise DatasetError(f"{self.folder}: no {'/'.join(IMAGE_SUFFIXES)} frames in this folder")
+            raise DatasetError(f"{key}={self.folder}: no {'/'.join(FRAME_SUFFIXES)} frames in this folder")
         self.name = self.folder.name
+        try:
+            with Image.open(self.files[0]) as im:
+                self._size = (int(im.height), int(im.width))
+        except Exception as exc:  # noqa: BLE001 - any decoder failure
+            raise DatasetError(f"{self.files[0]}: not a readable image ({type(exc).__name__}); replace it") from None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._size
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.files)
 
     def __iter__(self) -> Iterator[SourceFrame]:
         for i, p in enumerate(self.files):
@@ -73,19 +103,31 @@ class VideoFileSource:
     """Frames of a video file decoded by PyAV; a decoding error mid-file ends the stream with a
     ``SourceFrame`` carrying the error (the frames before it are kept)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, key: str = "stream.path") -> None:
         import av
 
         self.path = Path(path)
         if not self.path.is_file():
-            raise DatasetError(f"{self.path}: no such video file; pass stream.path=<video.mp4>")
+            raise DatasetError(f"{key}={self.path}: no such video file")
         try:
             with av.open(str(self.path)) as c:
                 if not c.streams.video:
-                    raise DatasetError(f"{self.path}: no video stream in this file")
+                    raise DatasetError(f"{key}={self.path}: no video stream in this file")
+                st = c.streams.video[0]
+                self._size, self._frames = (int(st.height), int(st.width)), int(st.frames or 0)
         except av.error.FFmpegError as exc:
-            raise DatasetError(f"{self.path}: not a readable video ({exc}); re-encode it as H.264 .mp4") from None
+            raise DatasetError(f"{key}={self.path}: not a readable video ({exc}); re-encode it as H.264 .mp4") from None
+        if not all(self._size):
+            raise DatasetError(f"{key}={self.path}: the video stream has no frame size; re-encode it as H.264 .mp4")
         self.name = self.path.stem
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._size
+
+    @property
+    def num_frames(self) -> int:
+        return self._frames
 
     def __iter__(self) -> Iterator[SourceFrame]:
         import av
@@ -111,8 +153,8 @@ class IteratorSource:
     """Any iterable of (H, W, 3) uint8 RGB frames (a camera grabber, a generator); an item that is
     an exception instance stands for a frame that could not be grabbed."""
 
-    def __init__(self, frames: Iterable, name: str = "camera") -> None:
-        self.frames, self.name = frames, name
+    def __init__(self, frames: Iterable, name: str = "camera", size: tuple[int, int] = (0, 0)) -> None:
+        self.frames, self.name, self.size, self.num_frames = frames, name, tuple(size), 0
 
     def __iter__(self) -> Iterator[SourceFrame]:
         it = iter(self.frames)
@@ -141,6 +183,25 @@ class RecordSource:
     def __init__(self, record) -> None:
         self.record, self.name = record, record.video_id
 
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.record.frames[0].height), int(self.record.frames[0].width)
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.record.frames)
+
     def __iter__(self) -> Iterator[SourceFrame]:
         for t, fr in enumerate(self.record.frames):
             yield _timed(t, Path(fr.image_path).stem, lambda t=t: self.record.load_image(t))
+
+
+def open_source(path: str | Path, key: str) -> FolderSource | VideoFileSource:
+    """A folder of frames or a video file (by suffix); ``key``: the config key that named it."""
+    p = Path(path)
+    if p.is_dir():
+        return FolderSource(p, key)
+    if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
+        return VideoFileSource(p, key)
+    raise DatasetError(f"{key}={p}: not a folder of frames ({'/'.join(FRAME_SUFFIXES)}) nor a video file "
+                       f"({'/'.join(VIDEO_SUFFIXES)})")

@@ -1,14 +1,14 @@
-"""The streaming loop: one frame in, one set of masks out (seed 004's deployment loop).
+"""THE frame loop of every path (evaluation, predict.py, the stream): one frame in, one set of masks out.
 
 Per frame ``t``::
 
-    decode -> SAM2 (image encoder + one tracking step; seeded / auto-prompted objects are prompted)
-           -> refiner (optional) -> EMA on logits (optional) -> threshold (+ one object per pixel)
+    decode -> planner's prompts -> SAM2 (image encoder, ``encode_batch`` frames at a time, + one tracking
+           step) -> refiner (optional) -> EMA on logits (optional) -> threshold(s) (+ one object per pixel)
            -> hole fill / opening (optional) -> masks, confidence, QA flags
            -> SAM2 memory write every K frames, from SAM2's own mask (raw) or the final one (refined)
 
-:meth:`StreamRunner.frames` is a generator of :class:`StreamFrame` (the caller writes / scores them);
-nothing is kept between calls. Frames that fail to decode come out with ``error`` set and no masks;
+:meth:`Chain.frames` is a generator of :class:`PipelineFrame` (``sam2_video.pipeline.run`` scores them
+and hands them to the sinks); nothing is kept between calls: per-video state lives in the generator. Frames that fail to decode come out with ``error`` set and no masks;
 prompts due on such a frame are applied on the next good one. With K = 1 and no refiner, EMA,
 post-processing or re-prompting, the masks equal the full-video evaluation's (tested).
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
@@ -29,15 +29,14 @@ from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.inference.memory import MemoryPolicy
 from sam2_video.inference.session import TrackingSession
 from sam2_video.prompt import FramePrompt
-from sam2_video.stream.autoprompt import LastSeen, auto_prompts, remember
-from sam2_video.stream.postprocess import postprocess
-from sam2_video.stream.qa import QAFlags, qa_flags
-from sam2_video.stream.refiner import Refiner
-from sam2_video.stream.reprompt import looks_of, reprompt_lost
-from sam2_video.stream.seeds import Seeder
-from sam2_video.stream.settings import StreamSettings
-from sam2_video.stream.smoothing import ema_update
-from sam2_video.stream.sources import SourceFrame
+from sam2_video.pipeline.last_seen import LastSeen, auto_prompts, remember
+from sam2_video.pipeline.stages.postprocess import postprocess
+from sam2_video.pipeline.stages.qa import QAFlags, qa_flags
+from sam2_video.pipeline.stages.refiner import Refiner
+from sam2_video.pipeline.reprompt import looks_of, reprompt_lost
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.stages.ema import ema_update
+from sam2_video.pipeline.source import SourceFrame
 
 STAGES = ("decode", "sam2", "refiner", "post", "memory")
 
@@ -54,7 +53,7 @@ def to_model_frame(logits: torch.Tensor, geo: FrameGeometry) -> torch.Tensor:
 
 
 @dataclass
-class StreamFrame:
+class PipelineFrame:
     """One frame's result; objects sorted by id (objects not started yet are absent)."""
 
     index: int
@@ -70,39 +69,61 @@ class StreamFrame:
     memory_written: bool = False
     ms: dict[str, float] = field(default_factory=dict)  # stage -> ms (STAGES, total; cpu: process CPU ms after decode)
     error: Optional[str] = None
+    levels: Optional[np.ndarray] = None  # (O, H, W) uint8: object i is predicted at threshold k where levels[i] > k
+    low_res: Optional[torch.Tensor] = None  # (O, 1, S/4, S/4) float32 SAM2 logits (before any stage)
+    given: dict[int, FramePrompt] = field(default_factory=dict)  # the planner's prompts applied on this frame
 
 
-class StreamRunner:
-    """Run one model with one :class:`StreamSettings` over frame sources."""
+Prompts = Callable[[int], Mapping[int, FramePrompt]]  # t -> {object id: prompt} (a planner's video prompts)
+
+
+class Chain:
+    """One model with one set of chain settings (``stream`` node: memory cadence, re-prompting, stages).
+
+    ``refiner``: the refiner stage (``sam2_video.pipeline.stages.refiner``) or None; ``thresholds``: the
+    probabilities of ``PipelineFrame.levels`` (default ``[settings.threshold]``; masks use the first);
+    ``encode_batch``: frames per image-encoder call (1 for a live stream: no frame waits for the next).
+    """
 
     def __init__(self, model: torch.nn.Module, settings: StreamSettings, refiner: Optional[Refiner] = None,
                  memory_dtype: Optional[torch.dtype] = torch.bfloat16, autocast_dtype: Optional[torch.dtype] = None,
-                 geometry: str = "meta", resize_mode: str = "square") -> None:
+                 geometry: str = "meta", resize_mode: str = "square", thresholds: Optional[Sequence[float]] = None,
+                 encode_batch: int = 1) -> None:
         self.model, self.settings, self.refiner = model.eval(), settings, refiner
         self.memory_dtype, self.autocast_dtype = memory_dtype, autocast_dtype
         self.geometry_mode, self.resize_mode = geometry, resize_mode
         self.policy = MemoryPolicy(write_every=settings.memory_every, max_entries=settings.max_memory,
                                    max_cond_entries=settings.max_cond_memory, compact=settings.compact_memory)
-        self.scorer = ThresholdScorer([settings.threshold], settings.non_overlap)
+        self.thresholds = sorted(float(t) for t in (thresholds or [settings.threshold]))
+        self.scorer = ThresholdScorer(self.thresholds, settings.non_overlap)
+        if int(encode_batch) < 1:
+            raise ValueError(f"encode_batch must be >= 1, got {encode_batch}")
+        self.encode_batch = int(encode_batch)
 
-    def frames(self, source: Iterable[SourceFrame], seeder: Seeder,
-               num_frames: Optional[int] = None) -> Iterator[StreamFrame]:
-        """Stream the results of ``source``'s frames (see module doc)."""
+    def frames(self, source: Iterable[SourceFrame], prompts_of: Prompts,
+               num_frames: Optional[int] = None) -> Iterator[PipelineFrame]:
+        """The results of ``source``'s frames (see module doc). ``prompts_of(t)``: the planner's prompts of
+        frame t; a planner with ``observe(frame)`` sees every result (e.g. re-prompting after a collapse)."""
         s = self.settings
+        observe = getattr(prompts_of, "observe", None)
         session: Optional[TrackingSession] = None
-        pending: dict[int, FramePrompt] = {}
-        groups: list[list[int]] = []  # objects seeded together (one SAM2 group each)
+        groups: list[list[int]] = []  # objects first prompted together (SAM2 batches them)
+        pending: dict[int, FramePrompt] = {}  # prompts due on a frame that failed to decode
         smoothed: dict[int, torch.Tensor] = {}
         last_seen: dict[int, LastSeen] = {}
         previous: dict[int, np.ndarray] = {}
+        encoded: dict[int, object] = {}
         first_seed: Optional[int] = None
         confirm = s.autoprompt_mode == "confirm"
-        for src in source:
-            if s.max_frames is not None and src.index >= s.max_frames:
+        frames = iter(source)
+        ahead: list[SourceFrame] = []
+        while True:
+            src = ahead.pop(0) if ahead else next(frames, None)
+            if src is None or (s.max_frames is not None and src.index >= s.max_frames):
                 return
-            pending.update(seeder(src.index))
+            pending.update(prompts_of(src.index))
             if src.image is None:
-                yield StreamFrame(src.index, src.name, None, ms={"decode": src.decode_ms}, error=src.error)
+                yield PipelineFrame(src.index, src.name, None, ms={"decode": src.decode_ms}, error=src.error)
                 continue
             ms = {"decode": src.decode_ms}
             cpu0 = time.process_time()  # CPU time of the stages after decoding (steadier on a shared machine)
@@ -126,11 +147,21 @@ class StreamRunner:
                 auto = auto_prompts(t, last_seen, free, s.autoprompt_hold)
             prompts = {**auto, **seeded}
             if first_seed is None:  # nothing to track yet
-                yield StreamFrame(t, src.name, image, ms={**ms, "total": src.decode_ms})
+                yield PipelineFrame(t, src.name, image, ms={**ms, "total": src.decode_ms})
                 continue
 
             t0 = time.perf_counter()
-            feats = session.encode(t, image)
+            if t not in encoded:  # the image encoder reads no mask or memory: frames ahead are encoded together
+                while len(ahead) < self.encode_batch - 1:
+                    nxt = next(frames, None)
+                    if nxt is None:
+                        break
+                    ahead.append(nxt)
+                batch = [src] + [f for f in ahead if f.image is not None
+                                 and (s.max_frames is None or f.index < s.max_frames)]
+                encoded = dict(zip([f.index for f in batch],
+                                   session.encode_many([f.index for f in batch], [f.image for f in batch])))
+            feats = encoded.pop(t)
             out = session.step(feats, prompts, write_memory=False if not prompts else None)
             confirmed: set[int] = set()
             if free and confirm:
@@ -145,16 +176,17 @@ class StreamRunner:
 
             t0 = time.perf_counter()
             if self.refiner is not None:
-                img = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
-                logits = self.refiner(img, logits[None].cpu())[0].to(logits.device)
+                logits = self.refiner(image, logits, ids, getattr(prompts_of, "categories", None))
             ms["refiner"] = (time.perf_counter() - t0) * 1e3
 
             t0 = time.perf_counter()
             if s.ema_alpha > 0:
                 smoothed = ema_update(smoothed, logits, ids, s.ema_alpha, restart=set(seeded) | confirmed)
                 logits = torch.stack([smoothed[o] for o in ids])
-            masks = self.scorer.quantize(logits) > 0  # (O, H, W) bool
-            masks = postprocess(masks, s.fill_holes, s.open_radius)
+            levels = self.scorer.quantize(logits)  # (O, H, W) uint8
+            masks = postprocess(levels > 0, s.fill_holes, s.open_radius)  # (O, H, W) bool
+            if len(self.thresholds) == 1:
+                levels = masks.astype(np.uint8)
             qa = [qa_flags(logits[i], masks[i], previous.get(o), s.low_confidence, s.max_change)
                   for i, o in enumerate(ids)]
             previous = {o: masks[i] for i, o in enumerate(ids)}
@@ -180,6 +212,10 @@ class StreamRunner:
             ms["memory"] = (time.perf_counter() - t0) * 1e3
             ms["total"] = sum(ms[k] for k in STAGES)
             ms["cpu"] = (time.process_time() - cpu0) * 1e3
-            yield StreamFrame(t, src.name, image, ids, logits, masks,
-                              out.object_score_logits[torch.from_numpy(order)][:, 0].cpu().numpy(), qa,
-                              set(seeded), set(auto) | confirmed, wrote, ms)
+            frame = PipelineFrame(t, src.name, image, ids, logits, masks,
+                                  out.object_score_logits[torch.from_numpy(order)][:, 0].cpu().numpy(), qa,
+                                  set(seeded), set(auto) | confirmed, wrote, ms, levels=levels, low_res=low.float(),
+                                  given=dict(seeded))
+            if observe is not None:
+                observe(frame)
+            yield frame

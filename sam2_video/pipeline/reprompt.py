@@ -2,7 +2,7 @@
 lost the object, and keep the answer only when it is the object.
 
 On a frame where re-prompting is due, SAM2 first tracks every object from memory (nothing written
-yet). An object whose tracked mask is not :func:`~sam2_video.stream.autoprompt.plausible` against its
+yet). An object whose tracked mask is not :func:`~sam2_video.pipeline.last_seen.plausible` against its
 last good mask (empty, or an area off its full area by more than ``max_growth``: SAM2 followed the
 occluder, or found nothing; optionally also a look in SAM2's features unlike its last good mask's)
 is *lost*. Each group with a lost member, seen within ``hold`` frames, is prompted with its last good
@@ -25,12 +25,12 @@ import numpy as np
 import torch
 
 from sam2_video.inference.session import FrameFeatures, StepOutput, TrackingSession
-from sam2_video.stream.appearance import appearance
-from sam2_video.stream.autoprompt import LastSeen, plausible, prompt_from_mask
+from sam2_video.pipeline.appearance import appearance
+from sam2_video.pipeline.last_seen import LastSeen, plausible, prompt_from_mask
 
 
 def appearances(session: TrackingSession, feats: FrameFeatures, masks: np.ndarray) -> list[np.ndarray]:
-    """(O, H, W) bool frame-resolution masks -> O appearance vectors (sam2_video.stream.appearance)."""
+    """(O, H, W) bool frame-resolution masks -> O appearance vectors (sam2_video.pipeline.appearance)."""
     return [appearance(feats.backbone, session.geometry.mask(m)) for m in masks]
 
 

@@ -1,4 +1,5 @@
-"""Our streaming propagation equals Meta's SAM2VideoPredictor on the same weights and prompts."""
+"""The pipeline's chain (the one frame loop of every path) equals Meta's SAM2VideoPredictor on the same
+weights and prompts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import torch
 
 from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.prompt import FramePrompt
-from sam2_video.inference.propagate import VideoPropagator, static_prompts
+from sam2_video.inference.session import TrackingSession
+from sam2_video.pipeline.chain import Chain
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.source import IteratorSource
 from sam2_video.model.checkpoint import save_official
 from sam2_video.model.meta import build_meta_video_predictor
 
@@ -20,14 +24,13 @@ def meta_predictor(debug_cfg, debug_model, tmp_path_factory):
     return build_meta_video_predictor(debug_cfg.model, path)
 
 
+def _run(model, frames, prompts, encode_batch=1):
+    chain = Chain(model, StreamSettings(progress=False), encode_batch=encode_batch)
+    return list(chain.frames(IteratorSource(list(frames)), lambda t: prompts.get(t, {}), len(frames)))
+
+
 def _ours(model, frames, prompts):
-    t_len, h, w = frames.shape[:3]
-    geo = FrameGeometry(h, w, model.image_size)
-    schedule, prompts_at = static_prompts(prompts)
-    out = {}
-    for fo in VideoPropagator(model).propagate(t_len, lambda t: frames[t], schedule, prompts_at, geo):
-        out[fo.frame] = (fo.object_ids, None if fo.low_res_logits is None else geo.logits(fo.low_res_logits))
-    return out
+    return {f.index: (f.object_ids, f.logits if f.object_ids else None) for f in _run(model, frames, prompts)}
 
 
 def _iou(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -94,7 +97,7 @@ def test_object_appearing_later_equals_separate_meta_run(meta_predictor, debug_m
 def test_memory_stays_bounded(debug_model, jpeg_video):
     _, frames, masks = jpeg_video
     geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
-    session = VideoPropagator(debug_model).session(geo, len(frames))
+    session = TrackingSession(debug_model, geo, num_frames=len(frames))
     session.horizon = 3
     sizes = []
     for t in range(len(frames)):
@@ -108,19 +111,15 @@ def test_group_prompt_contract(debug_model, jpeg_video):
     geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
     p = {0: {1: FramePrompt("mask", mask=masks[0, 0]), 2: FramePrompt("mask", mask=masks[0, 1])},
          2: {1: FramePrompt("mask", mask=masks[2, 0])}}
-    schedule, prompts_at = static_prompts(p)
     with pytest.raises(ValueError, match="first prompted together"):
-        list(VideoPropagator(debug_model).propagate(len(frames), lambda t: frames[t], schedule, prompts_at, geo))
+        _run(debug_model, frames, p)
 
 
-def test_prefetching_and_batched_encoding_change_nothing(debug_model, jpeg_video):
-    """Decoding ahead in a thread and encoding frames in batches (3: a partial last batch too) give
-    the per-frame results."""
+def test_batched_encoding_changes_nothing(debug_model, jpeg_video):
+    """Encoding frames in batches (3: a partial last batch too) gives the per-frame results."""
     _, frames, masks = jpeg_video
-    geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
-    schedule, prompts_at = static_prompts({1: {1: FramePrompt("mask", mask=masks[1, 0])}})
-    runs = [[o.low_res_logits for o in VideoPropagator(debug_model, prefetch=p, encode_batch=b).propagate(
-        len(frames), lambda t: frames[t], schedule, prompts_at, geo)] for p, b in ((0, 1), (2, 1), (0, 3), (1, 8))]
+    prompts = {1: {1: FramePrompt("mask", mask=masks[1, 0])}}
+    runs = [[f.low_res for f in _run(debug_model, frames, prompts, b)] for b in (1, 3, 8)]
     assert len(frames) % 3 != 0 and all(r[0] is None for r in runs)
     for run in runs[1:]:
         for a, b in zip(runs[0][1:], run[1:]):

@@ -1,4 +1,4 @@
-"""Pluggable outputs of the evaluation loop (:class:`~sam2_video.eval.loop.EvalOutput`).
+"""Sinks of the pipeline (:class:`~sam2_video.pipeline.run.Sink`), shared by evaluation, predict.py and the stream.
 
 Each writes one kind of file, staged until the run succeeds (``sam2_video.pipeline.sinks.staged``):
 
@@ -7,7 +7,7 @@ Each writes one kind of file, staged until the run succeeds (``sam2_video.pipeli
 - :class:`CocoRle`: ``results_coco.json`` COCO results (one RLE per object and frame);
 - :class:`OverlayVideos`: ``videos/<video>.mp4`` (``sam2_video.video.writer``);
 - :class:`WorstFrames`: the N frames with the lowest mean J&F (kept in memory, for the report);
-- :class:`LogitCache`: the low-res logits of every frame on disk (``sam2_video.eval.logit_store``).
+- :class:`LogitCache`: the low-res logits of every frame on disk (``sam2_video.pipeline.sinks.logit_store``).
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from typing import Any, Optional
 
 import numpy as np
 
-from sam2_video.eval.logit_store import LogitStore
-from sam2_video.eval.loop import EvalOutput, FrameResult, VideoContext
+from sam2_video.pipeline.sinks.logit_store import LogitStore
+from sam2_video.pipeline.run import FrameResult, Sink, VideoContext
 from sam2_video.pipeline.sinks.staged import CocoResultsStream, CsvStream, MaskDir, VideoDir
 
 FRAME_COLUMNS = ("video_id", "frame", "frame_name", "object_id", "category_id", "category", "gt_area",
                  "pred_area", "J", "F", "dice", "iou", "scored", "prompted")
 
 
-class _Staged(EvalOutput):
+class _Staged(Sink):
     """An output writing through one staged writer ``self.staged`` (committed / aborted with the run)."""
 
     staged: Any
@@ -45,6 +45,8 @@ class FrameCsv(_Staged):
 
     def frame(self, r: FrameResult) -> None:
         fs, plan, cats = r.scores, r.video.plan, r.video.categories
+        if fs is None:  # a frame outside the scored set
+            return
         for i, tid in enumerate(plan.track_ids):
             cid = int(plan.category_ids[i])
             self.staged.write({
@@ -72,13 +74,13 @@ class CocoRle(_Staged):
 
     def frame(self, r: FrameResult) -> None:
         plan, pred = r.video.plan, r.masks(0)
-        image_id = r.video.record.frames[r.frame].image_id
+        image_id = r.video.job.image_id(r.frame)
         for i, tid in enumerate(plan.track_ids):
             self.staged.write(pred[i], image_id, int(plan.category_ids[i]), 1.0,
                               {"video_id": r.video.video_id, "track_id": tid, "frame": r.frame})
 
 
-class OverlayVideos(EvalOutput):
+class OverlayVideos(Sink):
     def __init__(self, target: Path, fps: float) -> None:
         self.dir = VideoDir(target, fps)
         self._writer = None
@@ -91,10 +93,13 @@ class OverlayVideos(EvalOutput):
         self._writer = self.dir.open(video.video_id)
 
     def frame(self, r: FrameResult) -> None:
-        self._writer.write_labels(r.video.record.load_image(r.frame), r.labels)
+        self._writer.write_labels(r.out.image, r.labels)
 
     def end_video(self, video: VideoContext) -> None:
-        self._writer.close()
+        if self._writer.num_frames:
+            self._writer.close()
+        else:
+            self._writer.abort()
         self._writer = None
 
     def commit(self) -> None:
@@ -106,13 +111,15 @@ class OverlayVideos(EvalOutput):
         self.dir.abort()
 
 
-class WorstFrames(EvalOutput):
+class WorstFrames(Sink):
     """The ``n`` frames with the lowest mean J&F over their scored objects (first threshold)."""
 
     def __init__(self, n: int) -> None:
         self.n, self._heap, self._tie = int(n), [], itertools.count()
 
     def frame(self, r: FrameResult) -> None:
+        if r.scores is None:
+            return
         jf = [(r.scores.j[i, 0] + r.scores.f[i, 0]) / 2 for i, ok in enumerate(r.scored) if ok]
         if not jf or self.n <= 0:
             return
@@ -125,7 +132,7 @@ class WorstFrames(EvalOutput):
         return sorted(((-s, v, t, lab) for s, _, v, t, lab in self._heap), key=lambda e: e[0])
 
 
-class LogitCache(EvalOutput):
+class LogitCache(Sink):
     """Every frame's low-res logits under ``root`` (kept when ``keep``, else removed at the end)."""
 
     def __init__(self, root: Path, low_hw: tuple[int, int], keep: bool = False) -> None:
@@ -151,9 +158,12 @@ class LogitCache(EvalOutput):
 
 
 def standard_outputs(out: Path, save_masks: bool, save_rle: bool, save_video: bool, video_fps: float,
-                     num_worst_frames: int) -> dict[str, Optional[EvalOutput]]:
+                     num_worst_frames: int, save_prompts: bool = False) -> dict[str, Optional[Sink]]:
     """The outputs of ``baseline_eval.py`` (per-frame CSV always; the others as the settings say)."""
+    from sam2_video.pipeline.sinks.prompts_sink import PromptsFiles
+
     return {"frames": FrameCsv(out / "metrics_per_frame.csv"),
+            "prompts": PromptsFiles(out / "prompts") if save_prompts else None,
             "masks": MaskPngs(out / "masks") if save_masks else None,
             "rle": CocoRle(out / "results_coco.json") if save_rle else None,
             "videos": OverlayVideos(out / "videos", video_fps) if save_video else None,

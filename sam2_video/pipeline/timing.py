@@ -14,11 +14,14 @@ from typing import Optional
 import numpy as np
 from loguru import logger
 
-from sam2_video.stream.runner import STAGES, StreamFrame
+from sam2_video.pipeline.chain import STAGES, PipelineFrame
+from sam2_video.pipeline.run import FrameResult, Sink, VideoContext
 
 
 @dataclass
-class Timing:
+class Timing(Sink):
+    """Also a sink: ``run_videos(..., sinks=[timing])`` records every frame of every video."""
+
     stage_ms: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in (*STAGES, "total", "cpu")})
     first_ms: list[float] = field(default_factory=list)
     frames: dict[str, int] = field(default_factory=dict)  # stream -> frames seen (decoded or not)
@@ -27,7 +30,13 @@ class Timing:
     flagged: dict[str, int] = field(default_factory=lambda: {"low_conf": 0, "big_change": 0, "lost": 0})
     tracking: set[str] = field(default_factory=set)  # streams past their first tracked frame
 
-    def add(self, stream: str, frame: StreamFrame) -> None:
+    def frame(self, result: FrameResult) -> None:
+        self.add(result.video.video_id, result.out)
+
+    def error(self, video: VideoContext, frame: PipelineFrame) -> None:
+        self.add(video.video_id, frame)
+
+    def add(self, stream: str, frame: PipelineFrame) -> None:
         self.frames[stream] = self.frames.get(stream, 0) + 1
         if frame.error is not None:
             logger.warning(f"{stream}: frame {frame.index} ({frame.name}) could not be decoded and was skipped: "

@@ -11,16 +11,14 @@ prompt; :class:`CategoryGt` (the union of a category's GT masks) is read only to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import torch
 
 from sam2_video.data.index import VideoIndex, VideoRecord
 from sam2_video.errors import ConfigError, DatasetError
-from sam2_video.eval.runner import PredFrame, VideoPlan
-from sam2_video.inference.geometry import FrameGeometry
-from sam2_video.inference.propagate import VideoPropagator
+from sam2_video.pipeline.planners.gt import VideoPlan
 from sam2_video.prompt import FramePrompt
 
 
@@ -73,7 +71,7 @@ def plan_auto_video(record: VideoRecord, categories: Sequence[int]) -> VideoPlan
                            "every frame of a video must have the same height and width")
     tids = [int(c) for c in categories]
     # prompt_frames: only frame 0 is left out of the scores (DAVIS protocol); re-prompted frames read
-    # no GT, so they are scored like every other prediction (``predict_auto_video`` schedules them)
+    # no GT, so they are scored like every other prediction (``AutoPrompts`` schedules them)
     return VideoPlan(record.video_id, tids, np.array(tids, dtype=np.int64), {c: 0 for c in tids},
                      {c: [0] for c in tids}, len(record.frames), heights.pop(), widths.pop())
 
@@ -101,26 +99,35 @@ class CategoryGt:
         return self._stack
 
 
-def predict_auto_video(propagator: VideoPropagator, num_frames: int, load_frame: Callable[[int], np.ndarray],
-                       categories: Sequence[int], schedule: AutoPromptSchedule,
-                       geo: FrameGeometry) -> Iterator[PredFrame]:
-    """Stream every frame's predictions (objects = ``categories``, in that order) with learned prompts
-    as ``schedule`` says; ``load_frame(t)`` gives (H, W, 3) uint8 RGB. Reads no ground truth."""
-    cats = [int(c) for c in categories]
-    prompts = {c: FramePrompt("auto", category=c) for c in cats}
-    frames: dict[int, list[int]] = {t: list(cats) for t in schedule.fixed_frames(num_frames)}
-    prev_area: Optional[torch.Tensor] = None
-    for out in propagator.propagate(num_frames, load_frame, frames, lambda t: prompts, geo):
-        low = out.low_res_logits  # the generator reads ``frames`` lazily: a collapse at t schedules t + 1
-        if low is not None:
-            area = (low > 0).flatten(1).sum(1)  # (O,) low-res pixels
-            if schedule.on_collapse > 0 and prev_area is not None and out.frame + 1 < num_frames:
-                collapsed = (prev_area >= schedule.min_area) & (area < schedule.on_collapse * prev_area)
-                if bool(collapsed.any()) and not out.prompted:
-                    frames[out.frame + 1] = list(cats)
-            prev_area = area
-        active = np.full(len(cats), low is not None, dtype=bool)
-        yield PredFrame(out.frame, low, active, set(out.prompted))
+class AutoPrompts:
+    """The learned prompt of every category (object id = category id) on the schedule's frames; after a
+    collapse (``observe`` sees a tracked mask shrink below ``on_collapse`` x its previous low-res area)
+    every category is prompted again on the next frame. Reads no ground truth."""
+
+    def __init__(self, categories: Sequence[int], schedule: AutoPromptSchedule, num_frames: Optional[int]) -> None:
+        self.cats = [int(c) for c in categories]
+        self.categories = {c: c for c in self.cats}
+        self.schedule, self.num_frames = schedule, num_frames
+        self.frames = set(schedule.fixed_frames(num_frames)) if num_frames else {0}
+        self.every = schedule.every
+        self.prev_area: Optional[torch.Tensor] = None
+
+    def __call__(self, t: int) -> dict[int, FramePrompt]:
+        due = t in self.frames or (self.num_frames is None and self.every > 0 and t % self.every == 0)
+        return {c: FramePrompt("auto", category=c) for c in self.cats} if due else {}
+
+    def observe(self, frame) -> None:
+        """``frame``: the chain's ``PipelineFrame`` (its ``low_res`` (O, 1, h, w) logits, ids sorted)."""
+        if frame.low_res is None:
+            return
+        area = (frame.low_res > 0).flatten(1).sum(1)  # (O,) low-res pixels
+        last = self.num_frames is not None and frame.index + 1 >= self.num_frames
+        if self.schedule.on_collapse > 0 and self.prev_area is not None and len(area) == len(self.prev_area) \
+                and not last:
+            collapsed = (self.prev_area >= self.schedule.min_area) & (area < self.schedule.on_collapse * self.prev_area)
+            if bool(collapsed.any()) and not frame.prompted:
+                self.frames.add(frame.index + 1)
+        self.prev_area = area
 
 
 class AutoPlanner:
@@ -143,6 +150,5 @@ class AutoPlanner:
     def gt(self, record: VideoRecord, plan: VideoPlan) -> CategoryGt:
         return CategoryGt(record, plan.track_ids)
 
-    def predict(self, propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt, geo: FrameGeometry):
-        return predict_auto_video(propagator, plan.num_frames, record.load_image, plan.track_ids, self.schedule,
-                                  geo)  # ``gt`` is never read: it only scores
+    def prompts(self, record: VideoRecord, plan: VideoPlan, gt) -> AutoPrompts:
+        return AutoPrompts(plan.track_ids, self.schedule, plan.num_frames)  # ``gt`` is never read: it only scores

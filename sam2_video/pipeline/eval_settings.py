@@ -36,6 +36,8 @@ class EvalSettings:
     autocast: str = "auto"
     memory_dtype: str = "bfloat16"
     encode_batch: int = 8
+    chain: str = "sam2"  # sam2: SAM2 alone (Meta's predictor) | deployed: the stream's chain (stream.*: cadence, stages)
+    save_prompts: bool = True  # prompts/<video>.json: the prompts used, in the prompts-file format
     max_videos: Optional[int] = None
     save_masks: bool = True
     save_rle: bool = False
@@ -63,6 +65,8 @@ class EvalSettings:
             raise bad("threshold", "a probability in (0, 1) is expected (0.5 <=> logit 0)")
         if int(self.reprompt_every) < 0:
             raise bad("reprompt_every", "use 0 (never) or a positive number of frames")
+        if self.chain not in ("sam2", "deployed"):
+            raise bad("chain", "use sam2 (SAM2 alone, like Meta's predictor) or deployed (the stream's chain: stream.*)")
         if self.geometry not in GEOMETRY_MODES:
             raise bad("geometry", f"use one of {GEOMETRY_MODES}")
         if self.autocast not in ("auto", *_AUTOCAST):

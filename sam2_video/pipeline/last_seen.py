@@ -19,7 +19,7 @@ import numpy as np
 
 from sam2_video.prompt.sampler import center_point, tight_box
 from sam2_video.prompt import FramePrompt
-from sam2_video.stream.appearance import similarity
+from sam2_video.pipeline.appearance import similarity
 
 
 AREA_HISTORY = 10  # good masks whose largest area is the reference (DAM4SAM: the last 10 non-empty sizes)
@@ -29,7 +29,7 @@ AREA_HISTORY = 10  # good masks whose largest area is the reference (DAM4SAM: th
 class LastSeen:
     frame: int
     mask: np.ndarray  # (H, W) bool, non-empty
-    feature: Optional[np.ndarray] = None  # (D,) appearance (sam2_video.stream.appearance); None: not checked
+    feature: Optional[np.ndarray] = None  # (D,) appearance (sam2_video.pipeline.appearance); None: not checked
     areas: tuple[int, ...] = ()  # areas of the last good masks, newest last (at most AREA_HISTORY)
 
     @property
@@ -50,7 +50,7 @@ def plausible(mask: np.ndarray, last: Optional[LastSeen], feature: Optional[np.n
     """Whether an (H, W) bool mask can be the object last seen as ``last``: non-empty, its area within
     ``1 / max_growth .. max_growth`` times the object's full area (``last.area``) and, with
     ``min_similarity`` set and both appearance ``feature`` s given, at least that similar
-    (sam2_video.stream.appearance); any non-empty mask when ``last`` is None."""
+    (sam2_video.pipeline.appearance); any non-empty mask when ``last`` is None."""
     area = int(mask.sum())
     if not area:
         return False

@@ -1,23 +1,23 @@
-"""Run the model over one video of a `VideoIndex`: prompt plan, lazy GT, streamed predictions.
+"""Planning a dataset video: its objects, lazy GT, and the ground-truth prompt kinds (point / box / mask).
 
-Shared by the evaluation and the threshold search, so both see identical predictions.
+A planner gives, per video, a :class:`VideoPlan` (objects, categories, prompt frames), a GT callable
+(for scoring) and the video's prompts (``t -> {object id: FramePrompt}``) that the chain asks for on
+every frame. Every path (evaluation, threshold search, stream) plans with the same planner, so they
+prompt identically. Kinds are registered in ``sam2_video.pipeline.planners.PLANNERS``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Protocol
+from typing import Callable, Mapping, Optional, Protocol
 
 import numpy as np
-import torch
 from loguru import logger
 
 from sam2_video.data.index import VideoRecord
-from sam2_video.inference.geometry import FrameGeometry
-from sam2_video.eval.prompting import EvalPromptFactory
+from sam2_video.pipeline.planners.gt_prompts import EvalPromptFactory
 from sam2_video.prompt import FramePrompt
-from sam2_video.inference.propagate import VideoPropagator
 from sam2_video.errors import DatasetError
 
 
@@ -91,37 +91,26 @@ class GtFrames:
         return self._stack
 
 
-@dataclass
-class PredFrame:
-    """One frame's prediction for all objects of the plan (inactive ones: ``active`` False)."""
-
-    frame: int
-    low_res: Optional[torch.Tensor]  # (A, 1, h, w) float32 logits of the active objects
-    active: np.ndarray  # (O,) bool
-    prompted: set[int]
-
-
 class Planner(Protocol):
     """How the objects of a video are chosen, scored and prompted (the evaluation loop's seam).
 
     ``plan``: the objects (track ids, categories, prompt frames); ``gt``: a callable ``t -> (O, H, W)``
     bool GT stack of the plan's objects (used for scoring, and by GT prompt kinds to prompt);
-    ``predict``: the stream of :class:`PredFrame`. :class:`GtPlanner` prompts from the GT; prompt-free
-    kinds (``auto``) are registered in ``sam2_video.eval.setup.PLANNERS``.
+    ``prompts``: the video's prompts, a callable ``t -> {object id: FramePrompt}`` with a
+    ``categories`` dict (object id -> category id) and optionally ``observe(frame)``.
     """
 
     def plan(self, record: VideoRecord) -> VideoPlan: ...
 
     def gt(self, record: VideoRecord, plan: VideoPlan): ...
 
-    def predict(self, propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt,
-                geo: FrameGeometry) -> Iterator[PredFrame]: ...
+    def prompts(self, record: VideoRecord, plan: VideoPlan, gt) -> Callable[[int], Mapping[int, FramePrompt]]: ...
 
 
 class GtPlanner:
     """The evaluation plan of the ground-truth prompt kinds (point / box / mask): prompts from each
     object's GT on its first frame (+ every ``reprompt_every``). Other kinds (``auto``) provide the
-    same three methods (see ``sam2_video.eval.evaluate.make_planner``)."""
+    same three methods (``sam2_video.pipeline.planners``)."""
 
     def __init__(self, factory: EvalPromptFactory, reprompt_every: int = 0) -> None:
         self.factory, self.reprompt_every = factory, int(reprompt_every)
@@ -132,27 +121,22 @@ class GtPlanner:
     def gt(self, record: VideoRecord, plan: VideoPlan) -> GtFrames:
         return GtFrames(record, plan.track_ids)
 
-    def predict(self, propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt: GtFrames,
-                geo: FrameGeometry) -> Iterator[PredFrame]:
-        return predict_video(propagator, record, plan, gt, self.factory, geo)
+    def prompts(self, record: VideoRecord, plan: VideoPlan, gt: GtFrames) -> "GtPrompts":
+        return GtPrompts(plan, gt, self.factory)
 
 
-def predict_video(propagator: VideoPropagator, record: VideoRecord, plan: VideoPlan, gt: GtFrames,
-                  factory: EvalPromptFactory, geo: FrameGeometry) -> Iterator[PredFrame]:
-    """Stream the predictions of every frame of ``record`` (see :class:`VideoPropagator`)."""
-    index_of = {tid: i for i, tid in enumerate(plan.track_ids)}
-    schedule = plan.schedule
+class GtPrompts:
+    """Each object's prompt from its GT on its scheduled frames (``plan.schedule``), drawn by ``factory``."""
 
-    def prompts_at(t: int) -> dict[int, FramePrompt]:
-        stack = gt(t)
-        return {tid: factory(stack[index_of[tid]], plan.video_id, tid, t) for tid in schedule[t]}
+    def __init__(self, plan: VideoPlan, gt: GtFrames, factory: EvalPromptFactory) -> None:
+        self.plan, self.gt, self.factory = plan, gt, factory
+        self.index = {tid: i for i, tid in enumerate(plan.track_ids)}
+        self.schedule = plan.schedule
+        self.categories = dict(zip(plan.track_ids, (int(c) for c in plan.category_ids)))
 
-    for out in propagator.propagate(plan.num_frames, record.load_image, schedule, prompts_at, geo):
-        active = np.zeros(len(plan.track_ids), dtype=bool)
-        low = out.low_res_logits
-        if out.object_ids:
-            order = [index_of[o] for o in out.object_ids]
-            active[order] = True
-            if order != sorted(order):  # groups come in start order: restore track-id order
-                low = low[np.argsort(order)]
-        yield PredFrame(out.frame, low, active, out.prompted)
+    def __call__(self, t: int) -> dict[int, FramePrompt]:
+        tids = self.schedule.get(t, [])
+        if not tids:
+            return {}
+        stack = self.gt(t)
+        return {tid: self.factory(stack[self.index[tid]], self.plan.video_id, tid, t) for tid in tids}

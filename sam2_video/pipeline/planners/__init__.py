@@ -1,0 +1,37 @@
+"""Planners: which objects a video has and when / how they are prompted, one per prompt kind.
+
+``PLANNERS`` is the registry of dataset planners (``prompt.kind``): ``point`` / ``box`` / ``mask``
+prompt each object from its ground truth (:mod:`.gt`), ``auto`` prompts every category with the
+model's learned prompt encoder (:mod:`.auto`). A new kind is one file with a factory
+``factory(spec, settings, model, index) -> Planner`` plus one ``PLANNERS.register`` line here.
+Unlabeled sources are prompted from a prompts file (:mod:`.file`) or by :class:`.auto.AutoPrompts`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sam2_video.pipeline.planners.auto import AutoPlanner
+from sam2_video.pipeline.planners.gt import GtPlanner
+from sam2_video.pipeline.planners.gt_prompts import EvalPromptFactory
+from sam2_video.registry import Registry
+
+PLANNERS = Registry("prompt.kind")
+
+
+@PLANNERS.register("point", "box", "mask")
+def gt_planner(spec, settings, model, index) -> GtPlanner:
+    return GtPlanner(EvalPromptFactory(spec), settings.reprompt_every)
+
+
+@PLANNERS.register("auto")
+def auto_planner(spec, settings, model, index) -> AutoPlanner:
+    return AutoPlanner.for_model(model, index, settings.auto_prompt)
+
+
+def make_planner(settings, model, index, spec=None) -> Any:
+    """The planner of ``spec.kind`` (``prompt.kind``; default :class:`PromptSpec`: mask) for a dataset index."""
+    from sam2_video.prompt import PromptSpec
+
+    spec = spec if spec is not None else PromptSpec()
+    return PLANNERS.get(spec.kind)(spec, settings, model, index)

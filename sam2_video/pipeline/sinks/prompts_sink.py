@@ -1,0 +1,40 @@
+"""``prompts/<video>.json``: the planner's prompts a run applied, in the one prompts-file format
+(``sam2_video.pipeline.prompts_file``), so an evaluation can be replayed through predict.py or the
+stream with exactly its prompts. Staged like every sink (one folder, committed with the run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sam2_video.pipeline.prompts_file import write_prompts_file
+from sam2_video.pipeline.run import FrameResult, Sink, VideoContext
+from sam2_video.pipeline.sinks.staged import _Staged
+from sam2_video.prompt import FramePrompt
+from sam2_video.safe_paths import confined
+
+
+class PromptsFiles(Sink):
+    def __init__(self, target: Path) -> None:
+        self.staged = _Staged(target)
+        self._frames: dict[int, dict[int, FramePrompt]] = {}
+
+    def start_video(self, video: VideoContext) -> None:
+        self._frames = {}
+
+    def frame(self, r: FrameResult) -> None:
+        if r.out.given:
+            self._frames[r.frame] = dict(r.out.given)
+
+    def end_video(self, video: VideoContext) -> None:
+        plan = video.plan
+        self.staged.tmp.mkdir(parents=True, exist_ok=True)
+        write_prompts_file(confined(self.staged.tmp, f"{video.video_id}.json", key="video_id"), self._frames,
+                           (plan.height, plan.width), dict(zip(plan.track_ids, (int(c) for c in plan.category_ids))),
+                           video=video.video_id)
+
+    def commit(self) -> None:
+        if self.staged.tmp.exists():
+            self.staged.commit()
+
+    def abort(self) -> None:
+        self.staged.abort()
