@@ -22,7 +22,7 @@ from loguru import logger
 
 from sam2_video.combos import plan_batch
 from sam2_video.errors import UserError
-from sam2_video.runs.batch import discover, finish_job, split_finished, write_summary
+from sam2_video.runs.batch import JOB_REPORT, discover, finish_job, split_finished, write_summary
 
 
 def default_parallel() -> int:
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
 
         rc = launch(todo, args.output_root, args.launcher, args.jobs or default_parallel(), extra, args.timeout,
                     hydra_overrides)
-        if rc and not any((j.output_dir / "eval.log").is_file() for j in todo):
+        if rc and not any((j.output_dir / JOB_REPORT).is_file() for j in todo):
             logger.error(f"the multirun did not start (hydra exit {rc}); check --launcher and the hydra.* overrides")
             return 2
         for job in todo:

@@ -18,7 +18,11 @@ Columns: ``run`` (path under the outputs folder), ``status``, ``config_name`` (f
 command-line override (``.hydra/overrides.yaml``; without it a few keys of ``config.yaml``),
 then the metrics: ``final`` validation metrics under their own names (``val/jf``), other
 sections prefixed (``best/val/jf``, ``before/val/jf``, ``eval/JF`` from ``eval.overall``) and
-top-level numbers (``train_loss``, ``global_step``). See docs/experiments.md.
+top-level numbers (``train_loss``, ``global_step``). Multirun folders of every launcher and sweeper
+are read the same way (basic, joblib, submitit: a job that failed is ``failed`` with its log's last
+error line in ``error``, from a batch job's eval.log or submitit's ``.submitit/<job id>/`` log); for
+an Optuna search the study's best trial (from its SQLite storage) is printed below the table.
+See docs/experiments.md and docs/scale_out.md.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from loguru import logger
 from sam2_video.errors import ConfigError
 from sam2_video.renamed_keys import current_key, former_keys
 from sam2_video.results_render import to_csv, to_markdown, write_tables  # noqa: F401  (public API)
+from sam2_video.runs.sweeps import SUBMITIT_DIR, job_failure, optuna_studies
 
 METRICS_FILE = "metrics.json"
 EVAL_SUMMARY_FILE = "summary.json"  # baseline_eval.py's output (sam2_video.eval.evaluate)
@@ -50,10 +55,11 @@ class Run:
     """One run folder: where it is, what was chosen, what it measured."""
 
     path: Path
-    status: str = "ok"                                      # ok | no metrics | bad metrics
+    status: str = "ok"                                      # ok | no metrics | bad metrics | failed
     settings: dict[str, str] = field(default_factory=dict)  # overrides (or config.yaml keys)
     metrics: dict[str, float] = field(default_factory=dict)
     dataset: str = ""                                       # for the plots' colours (see dataset_of)
+    error: str = ""                                         # a failed multirun job: its log's last error line
 
 
 def _load_yaml(path: Path) -> Any:
@@ -125,8 +131,11 @@ def read_run(path: Path) -> Run:
     if eval_only:
         metrics_path = path / EVAL_SUMMARY_FILE
         run.settings["run_type"] = "eval"
+    failure = job_failure(path, hydra_cfg, metrics_path.is_file())
+    if failure:
+        run.status, run.error = "failed", failure
     if not metrics_path.is_file():
-        run.status = "no metrics"
+        run.status = "failed" if failure else "no metrics"
         return run
     try:
         data = json.loads(metrics_path.read_text(encoding="utf-8"))
@@ -163,7 +172,7 @@ def find_run_dirs(root: Path) -> list[Path]:
     A folder with only ``config.yaml`` inside another run (e.g. ``wandb/run-*/files``) is not a run,
     nor is a training run's own evaluation folder (``<run>/eval/summary.json``).
     """
-    strong = {p.parent for p in root.rglob(METRICS_FILE)}
+    strong = {p.parent for p in root.rglob(METRICS_FILE) if SUBMITIT_DIR not in p.parts}
     trained = set(strong)
     strong |= {p.parent for p in root.rglob(EVAL_SUMMARY_FILE) if not any(a in trained for a in p.parents)}
     strong |= {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
@@ -224,7 +233,9 @@ def build_table(
     elif sort_by in metric_cols:
         metric_cols = [sort_by] + [c for c in metric_cols if c != sort_by]
 
-    rows = [{"run": r.path.relative_to(root).as_posix(), "status": r.status, **r.settings, **r.metrics} for r in runs]
+    rows = [{"run": r.path.relative_to(root).as_posix(), "status": r.status, **r.settings, **r.metrics,
+             **({"error": r.error} if r.error else {})} for r in runs]
+    error_col = ["error"] if any(r.error for r in runs) else []
 
     def key(row: dict[str, Any]) -> tuple:
         value = row.get(sort_by)
@@ -241,7 +252,7 @@ def build_table(
         return (0, 0, str(value), row["run"])
 
     rows.sort(key=key)  # numbers best first (or smallest with ascending); text A-Z
-    return Table(["run", "status", *setting_cols, *metric_cols], rows, sort_by)
+    return Table(["run", "status", *setting_cols, *metric_cols, *error_col], rows, sort_by)
 
 
 def default_sort_key(metric_cols: Sequence[str]) -> str:
@@ -253,7 +264,7 @@ def default_sort_key(metric_cols: Sequence[str]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m sam2_video.results OUTPUTS_DIR``: write the tables, print the markdown one."""
     from sam2_video.cli import exit_on_user_error
-    from sam2_video.results_plots import plot_metrics
+    from sam2_video.results_plots import plot_metrics  # matplotlib: loaded only by the command
 
     p = argparse.ArgumentParser(prog="python -m sam2_video.results", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -272,9 +283,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                             args.varying_only)
         out = Path(args.out or Path(args.outputs_dir) / "results")
         md, csv_path = write_tables(table, out)
-        plots = [] if args.no_plots else plot_metrics(table, runs, args.outputs_dir, out.with_name(out.name + "_plots"),
-                                                      ascending_metrics=[table.sort_by] if args.ascending else ())
+        datasets = {r.path.relative_to(args.outputs_dir).as_posix(): r.dataset or "unknown" for r in runs}
+        plots = [] if args.no_plots else plot_metrics(
+            table.columns, table.rows, datasets, {k for r in runs for k in r.metrics},
+            out.with_name(out.name + "_plots"), ascending_metrics=[table.sort_by] if args.ascending else ())
+        studies = optuna_studies(runs)
     sys.stdout.write(to_markdown(table))  # the table is the command's output (pipe it to a file)
+    for study in studies:
+        sys.stdout.write("\n" + study.describe(Path(args.outputs_dir)) + "\n")
     logger.info(f"{len(runs)} runs -> {md}, {csv_path}" + (f", {len(plots)} plots in {plots[0].parent}" if plots else ""))
 
 

@@ -20,7 +20,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from sam2_video.atomic import atomic_path  # noqa: E402
-from sam2_video.results import Run, Table  # noqa: E402
 
 
 def plot_name(metric: str) -> str:
@@ -66,17 +65,17 @@ def plot_metric(metric: str, rows: Sequence[dict], datasets: dict[str, str], col
     return target
 
 
-def plot_metrics(table: Table, runs: Sequence[Run], root: str | Path, out_dir: str | Path,
-                 ascending_metrics: Iterable[str] = ()) -> list[Path]:
-    """One chart per metric column of ``table`` into ``out_dir``; returns the files written."""
-    root, out_dir = Path(root), Path(out_dir)
-    datasets = {r.path.relative_to(root).as_posix(): r.dataset or "unknown" for r in runs}
+def plot_metrics(columns: Sequence[str], rows: Sequence[dict], datasets: dict[str, str], metric_names: Iterable[str],
+                 out_dir: str | Path, ascending_metrics: Iterable[str] = ()) -> list[Path]:
+    """One chart per metric among ``columns`` (a results table's columns and rows; ``datasets``: run -> dataset)
+    into ``out_dir``; returns the files written. Plain data in: this module does not import the results one."""
+    out_dir = Path(out_dir)
     palette = plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors
     colours = {d: palette[i % len(palette)] for i, d in enumerate(sorted(set(datasets.values())))}
-    metric_names = {k for r in runs for k in r.metrics}
+    metric_names = set(metric_names)
     written = []
-    for metric in (c for c in table.columns if c in metric_names):
-        path = plot_metric(metric, table.rows, datasets, colours, out_dir / plot_name(metric),
+    for metric in (c for c in columns if c in metric_names):
+        path = plot_metric(metric, rows, datasets, colours, out_dir / plot_name(metric),
                            ascending=lower_is_better(metric, ascending_metrics))
         if path is not None:
             written.append(path)

@@ -55,6 +55,8 @@ def launch(jobs: Sequence[BatchJob], output_root: str | Path, launcher: str = "j
 
     root = Path(output_root).resolve()
     plan_path = root / PLAN_FILE
+    for j in jobs:  # a report of an earlier run of a job that runs again is stale
+        (j.output_dir / JOB_REPORT).unlink(missing_ok=True)
     threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // max(1, n_parallel)))
     write_json(plan_path, {"extra": list(extra), "timeout": timeout, "threads": threads, "lock_dir": str(root / ".gpu_locks"),
                            "jobs": {j.name: {"config_dir": str(j.config_dir), "output_dir": str(j.output_dir.resolve()),

@@ -3,7 +3,8 @@
 Before the sweeper starts (``on_multirun_start``) it creates the folder of the SQLite file and the sweep
 folder, and, when the study already holds trials (a search that was killed, then started again with
 the same command), lowers ``hydra.sweeper.n_trials`` to the trials still to go: hydra-optuna-sweeper
-itself would run ``n_trials`` more. Trials another process is running stay untouched.
+itself would run ``n_trials`` more), and moves the sampler's seed on by that count (the same seed would
+propose the first trials' random startup points again). Trials another process is running stay untouched.
 """
 
 from __future__ import annotations
@@ -52,3 +53,6 @@ class ResumeStudy(Callback):
         logger.info(f"Optuna study {sweeper.study_name}: resumed from {path}, {done} trials ended, {to_go} to go")
         with read_write(config.hydra), open_dict(config.hydra):
             config.hydra.sweeper.n_trials = to_go
+            if sweeper.get("sampler") is not None and sweeper.sampler.get("seed") is not None:
+                # a new seed per resume: the same one would draw the first trials' random startup points again
+                config.hydra.sweeper.sampler.seed = int(sweeper.sampler.seed) + done
