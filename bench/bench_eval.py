@@ -6,9 +6,9 @@
     python bench/bench_eval.py --skip-memory --profile   # speed only + where the 1-object time goes
     python bench/bench_eval.py --device cuda --variant sam2.1_tiny --image-size 1024 --hw 480 854 --skip-memory
 
-Speed: frames/s of our streaming propagation (the evaluation's propagator built from the composed
-config by ``eval.setup.make_propagator``: frames read lazily from JPEG, logits resized to the video
-and read back to the host) vs Meta's ``init_state`` + ``add_new_mask`` + ``propagate_in_video`` on the
+Speed: frames/s of our evaluation chain (``pipeline.assemble.build_chain`` with the evaluation's
+plain chain settings, from the composed config: frames read lazily from JPEG, masks at the video's
+size on the host) vs Meta's ``init_state`` + ``add_new_mask`` + ``propagate_in_video`` on the
 same weights, video and mask prompts; best of ``--repeats`` interleaved runs. On CUDA both run under
 bf16 autocast (ours: ``eval.autocast=auto``; Meta: ``torch.autocast`` as in Meta's README) and the
 peak GPU memory of each run is recorded. Memory: a full ``evaluate_index`` run (metrics, CSV,
@@ -42,11 +42,11 @@ from sam2_video.model.meta import build_meta_video_predictor
 # Package internals this script drives (kept here, in one place: the frame-loop redesign may rename them).
 from sam2_video.data.index import FrameRecord, VideoIndex, VideoRecord
 from sam2_video.eval.evaluate import evaluate_index
-from sam2_video.eval.settings import EvalSettings
-from sam2_video.eval.setup import make_propagator, settings_of
 from sam2_video.inference.geometry import FrameGeometry
-from sam2_video.inference.propagate import static_prompts
 from sam2_video.inference.session import TrackingSession
+from sam2_video.pipeline.assemble import build_chain, plain_chain_settings, settings_of
+from sam2_video.pipeline.eval_settings import EvalSettings
+from sam2_video.pipeline.source import FolderSource
 from sam2_video.prompt import FramePrompt
 
 def build_model(variant: str = "debug", image_size: int | None = None, device: str = "cpu",
@@ -132,8 +132,7 @@ class PeakMemory:
             self.mib[name] = max(peak, self.mib.get(name) or 0.0) if cuda else None
 
 
-def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int,
-                prefetch=None) -> dict:
+def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int) -> dict:
     """Frames/s of ours and Meta's on one ``num_frames`` video at ``hw`` with ``objects`` mask prompts."""
     device = next(model.parameters()).device
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
@@ -144,10 +143,10 @@ def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, 
             Image.fromarray(disc_frame(t, *hw, 3)).save(folder / f"{t:05d}.jpg", quality=95)
         save_official(model, Path(tmp) / "w.pt")
         meta = build_meta_video_predictor(cfg.model, Path(tmp) / "w.pt", device=str(device))
-        propagator = make_propagator(model, settings_of(cfg))
-        if prefetch is not None:
-            propagator.prefetch = int(prefetch)
+        settings = settings_of(cfg)  # the evaluation's chain: SAM2 alone, memory every frame
+        chain = build_chain(cfg, model, plain_chain_settings(settings), settings)
         masks0 = disc_masks(0, *hw, 3)[:objects]
+        prompts = {o + 1: FramePrompt("mask", mask=masks0[o]) for o in range(objects)}
 
         def run_meta() -> None:
             with torch.inference_mode(), autocast():
@@ -157,12 +156,9 @@ def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, 
                 for _, _, logits in meta.propagate_in_video(state):
                     bool((logits > 0).any())  # read back to the host, as an evaluation does
 
-        def run_ours() -> None:
-            geo = FrameGeometry(*hw, model.image_size)
-            load = lambda t: np.array(Image.open(folder / f"{t:05d}.jpg").convert("RGB"))  # noqa: E731
-            schedule, prompts_at = static_prompts({0: {o + 1: FramePrompt("mask", mask=masks0[o]) for o in range(objects)}})
-            for out in propagator.propagate(num_frames, load, schedule, prompts_at, geo):
-                bool((geo.logits(out.low_res_logits) > 0).any())
+        def run_ours() -> None:  # masks come back on the host
+            for frame in chain.frames(FolderSource(folder), lambda t: prompts if t == 0 else {}, num_frames):
+                bool(frame.masks.any())
 
         times = {"meta": float("inf"), "ours": float("inf")}
         peak = PeakMemory(device)
@@ -280,10 +276,10 @@ def bench_memory(sizes: list[int], hw: tuple[int, int], objects: int) -> list[di
     return out
 
 
-def speed_rows(cfg, model, num_frames: int, hw: tuple[int, int], repeats: int, prefetch=None,
+def speed_rows(cfg, model, num_frames: int, hw: tuple[int, int], repeats: int,
                objects: tuple[int, ...] = (1, 3)) -> list[dict]:
     """:func:`bench_speed` with 1 and 3 objects (what the table reports)."""
-    return [bench_speed(cfg, model, num_frames, hw, n, repeats, prefetch) for n in objects]
+    return [bench_speed(cfg, model, num_frames, hw, n, repeats) for n in objects]
 
 
 def main() -> None:
@@ -298,7 +294,6 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="also break down the 1-object time per frame")
     ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--encode-batch", type=int, default=8, help="our frames per image-encoder call (eval.encode_batch)")
-    ap.add_argument("--prefetch", type=int, default=None, help="our decode-ahead thread (default: VideoPropagator's)")
     ap.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (speed and profile; memory runs: CPU)")
     ap.add_argument("--variant", default="debug", help="SAM2 config of the speed runs (configs/sam2/)")
     ap.add_argument("--image-size", type=int, default=None, help="model.image_size (default: the variant's)")
@@ -311,7 +306,7 @@ def main() -> None:
     if args.quick:
         args.frames, args.repeats, args.memory_sizes, args.hw = 6, 1, [10, 30], [64, 80]
     cfg, model = build_model(args.variant, args.image_size, args.device, args.encode_batch)
-    speed = speed_rows(cfg, model, args.frames, tuple(args.hw), args.repeats, args.prefetch)
+    speed = speed_rows(cfg, model, args.frames, tuple(args.hw), args.repeats)
     result = {"speed": speed, "encode_batch": args.encode_batch, "torch_threads": torch.get_num_threads(),
               "device": args.device, "variant": args.variant, "image_size": int(model.image_size)}
     print(f"{args.variant} at {model.image_size} px on {args.device}, video {args.hw[0]}x{args.hw[1]}:")
