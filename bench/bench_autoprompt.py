@@ -20,7 +20,7 @@ import time
 import numpy as np
 import torch
 
-from sam2_video.autoprompt.planner import AutoPromptSchedule, predict_auto_video
+from sam2_video.pipeline.planners.auto import AutoPromptSchedule, predict_auto_video
 from sam2_video.config import compose_config
 from sam2_video.inference.geometry import FrameGeometry
 from sam2_video.inference.propagate import VideoPropagator, static_prompts

@@ -23,7 +23,7 @@ import torch
 
 from sam2_video.config import compose_config
 from sam2_video.eval.evaluate import evaluate_index, load_index
-from sam2_video.eval.settings import EvalSettings
+from sam2_video.pipeline.eval_settings import EvalSettings
 from sam2_video.eval.threshold import search_index
 from sam2_video.model.builder import build_sam2_model
 

@@ -78,7 +78,7 @@ class FolderSource:
         self.files = sorted((p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in FRAME_SUFFIXES),
                             key=lambda p: natural_key(p.stem))
         if not self.files:
-            raise DatasetError(f"{key}={self.folder}: no {'/'.join(FRAME_SUFFIXES)} frames in this folder")
+            raise DatasetError(f"{key}={self.folder}: no frames ({'/'.join(FRAME_SUFFIXES)}) in this folder")
         self.name = self.folder.name
         try:
             with Image.open(self.files[0]) as im:

@@ -10,19 +10,21 @@ import torch
 
 from sam2_video.pipeline.planners.auto import AutoPlanner, AutoPromptSchedule
 from sam2_video.eval.evaluate import load_index
-from sam2_video.inference import FrameGeometry, VideoPropagator
+from sam2_video.pipeline.chain import Chain
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.source import RecordSource
 
 
 def _predict(planner, model, record):
-    prop = VideoPropagator(model, memory_dtype=None)
+    chain = Chain(model, StreamSettings(progress=False), memory_dtype=None)
     plan = planner.plan(record)
-    geo = FrameGeometry(plan.height, plan.width, model.image_size)
 
     def no_gt(t):
         raise AssertionError("the prompt-free planner read the ground truth")
 
-    return plan, [(pf.frame, pf.low_res.clone(), pf.active.copy(), set(pf.prompted))
-                  for pf in planner.predict(prop, record, plan, no_gt, geo)]
+    frames = chain.frames(RecordSource(record), planner.prompts(record, plan, no_gt), plan.num_frames)
+    return plan, [(f.index, f.low_res.clone(), [o in f.object_ids for o in plan.track_ids], set(f.prompted))
+                  for f in frames]
 
 
 @pytest.mark.parametrize("schedule", [{"every": 0}, {"every": 3, "on_collapse": 0.9, "min_area": 1}])
@@ -32,7 +34,7 @@ def test_labels_removed_or_scrambled_give_identical_predictions(make_cfg, auto_m
     record = index.videos[0]
     plan, ref = _predict(planner, auto_model, record)
     assert plan.track_ids == [1, 2, 3] and len(ref) == plan.num_frames  # every category, every frame
-    assert all(a.all() for _, _, a, _ in ref)
+    assert all(all(a) for _, _, a, _ in ref)
     prompted = [t for t, _, _, p in ref if p]
     assert prompted[0] == 0
     if schedule.get("every"):

@@ -6,7 +6,10 @@ import pytest
 import torch
 
 from sam2_video.errors import ConfigError
-from sam2_video.inference import FrameGeometry, MemoryPolicy, TrackingSession, VideoPropagator, static_prompts
+from sam2_video.inference import FrameGeometry, MemoryPolicy, TrackingSession
+from sam2_video.pipeline.chain import Chain
+from sam2_video.pipeline.settings import StreamSettings
+from sam2_video.pipeline.source import IteratorSource
 from sam2_video.prompt import FramePrompt
 
 
@@ -39,14 +42,12 @@ def test_frame_by_frame_equals_whole_video_propagation(debug_model, jpeg_video):
     _, frames, masks = jpeg_video
     prompts = _mask_prompts(masks)
     _, outs = _run(debug_model, frames, prompts)
-    geo = FrameGeometry(*frames.shape[1:3], debug_model.image_size)
-    schedule, prompts_at = static_prompts(prompts)
-    # encode_batch=1: the same per-frame encoder calls as the session above, so bit-exact with any thread count
-    whole = list(VideoPropagator(debug_model, encode_batch=1).propagate(len(frames), lambda t: frames[t], schedule,
-                                                                        prompts_at, geo))
+    # the pipeline's chain, encode_batch=1: the same per-frame encoder calls as the session above, so bit-exact
+    chain = Chain(debug_model, StreamSettings(progress=False), encode_batch=1)
+    whole = list(chain.frames(IteratorSource(list(frames)), lambda t: prompts.get(t, {}), len(frames)))
     assert [o.object_ids for o in outs] == [w.object_ids for w in whole] == [[1, 2]] * len(frames)
     for a, b in zip(outs, whole):
-        assert torch.equal(a.low_res_logits, b.low_res_logits)
+        assert torch.equal(a.low_res_logits, b.low_res)
         assert a.object_score_logits.shape == (2, 1)
     assert outs[0].prompted == {1, 2} and not outs[1].prompted and all(o.memory_written for o in outs)
 
@@ -139,13 +140,6 @@ def test_wrong_external_mask_shape(debug_model, jpeg_video):
     out = session.step(feats, _mask_prompts(masks)[0])
     with pytest.raises(ValueError, match="O=2"):
         session.write_memory(feats, out, torch.zeros(1, 1, 8, 8))
-
-
-def test_default_prefetch_is_on_for_gpus_only():
-    from sam2_video.inference.propagate import default_prefetch
-
-    assert default_prefetch(torch.device("cpu")) == 0
-    assert default_prefetch(torch.device("cuda")) == 1
 
 
 def test_encode_many_equals_encode(debug_model, jpeg_video):

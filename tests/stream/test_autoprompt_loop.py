@@ -43,14 +43,17 @@ def test_reprompt_cadence_and_hold(debug_model):  # autoprompt_mode=always (conf
     assert any(not np.array_equal(a.masks, b.masks) for a, b in zip(plain[1:], held[1:]))
 
 
-def test_prompt_free_seed_starts_object_one(debug_model):
-    from sam2_video.pipeline.planners.seeds import auto_seed
+def test_prompt_free_seed_starts_every_category(debug_model):
+    """``stream.seed=auto`` prompts every category of the learned encoder on frame 0, as predict.py does."""
+    from sam2_video.pipeline.planners.auto import AutoPrompts, AutoPromptSchedule
 
     v = occlusion_video(num_frames=4, seed=0)
     s = StreamSettings(source="folder", path="-", seed="auto", progress=False)
-    frames = list(Chain(debug_model, s).frames(IteratorSource(list(v.frames), "occ"), auto_seed))
-    assert frames[0].prompted == {1} and all(f.object_ids == [1] for f in frames)
-    assert all(f.masks.shape == (1, *v.frames.shape[1:3]) for f in frames)
+    seed = AutoPrompts([1, 2, 3], AutoPromptSchedule(), None)  # a live stream: length unknown
+    frames = list(Chain(debug_model, s).frames(IteratorSource(list(v.frames), "occ"), seed))
+    assert frames[0].prompted == {1, 2, 3} and all(f.object_ids == [1, 2, 3] for f in frames)
+    assert not any(f.prompted for f in frames[1:])
+    assert all(f.masks.shape == (3, *v.frames.shape[1:3]) for f in frames)
 
 
 def test_vanished_object_is_reprompted_from_its_last_mask_for_hold_frames_then_left_to_memory(debug_model, monkeypatch):

@@ -17,7 +17,7 @@ import torch
 
 from sam2_video.errors import ConfigError
 from sam2_video.inference.session import TrackingSession
-from sam2_video.stream import reprompt
+from sam2_video.pipeline import reprompt
 from sam2_video.pipeline.last_seen import LastSeen, plausible, remember
 from sam2_video.stream.recovery import stream_from_mask
 from sam2_video.stream.scenarios import reveal_video

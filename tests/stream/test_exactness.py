@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from sam2_video.eval.evaluate import evaluate_index
+from sam2_video.pipeline.chain import Chain
 from sam2_video.stream.run import stream_index
 
 
@@ -34,7 +35,7 @@ def test_plain_stream_equals_full_video_evaluation(eval_dir, synth_videos, debug
     ev_out, ev_summary = eval_dir
     s, es = settings()
     assert s.plain
-    summary = stream_index(debug_model, synth_videos, s, es, tmp_path)
+    summary = stream_index(Chain(debug_model, s), synth_videos, es, tmp_path)
     ours, theirs = _masks(tmp_path / "masks"), _masks(ev_out / "masks")
     assert ours.keys() == theirs.keys() and len(ours) == sum(len(v) for v in synth_videos.videos)
     differ = [k for k in ours if not np.array_equal(ours[k], theirs[k])]
@@ -53,7 +54,7 @@ def test_plain_stream_equals_full_video_evaluation(eval_dir, synth_videos, debug
 
 def test_memory_cadence_changes_the_masks_and_skips_writes(synth_videos, debug_model, settings, tmp_path):
     s, es = settings(memory_every=3, max_videos=2)
-    stream_index(debug_model, synth_videos, s, es, tmp_path)
+    stream_index(Chain(debug_model, s), synth_videos, es, tmp_path)
     frames = pd.read_csv(tmp_path / "frames.csv")
     tracked = frames[frames.prompted == 0].drop_duplicates(["video_id", "frame"])
     first = frames[frames.prompted == 1].groupby("video_id").frame.min()

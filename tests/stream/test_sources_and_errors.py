@@ -14,7 +14,6 @@ from PIL import Image
 
 from sam2_video.errors import ConfigError, DatasetError
 from sam2_video.prompt import FramePrompt
-from sam2_video.pipeline.stages.refiner import OnnxRefiner
 from sam2_video.stream.run import stream_source
 from sam2_video.pipeline.chain import Chain
 from sam2_video.pipeline.settings import StreamSettings
@@ -30,7 +29,7 @@ def _seeder(masks):
 
 def _run(model, source, masks, out, refiner=None, **kw):
     s = StreamSettings(source="folder", path="x", seed="auto", progress=False, **kw)
-    return stream_source(Chain(model, s, refiner), source, _seeder(masks), out)
+    return stream_source(Chain(model, s, refiner), source, _seeder(masks), [1, 2], {1: 0, 2: 0}, out)
 
 
 def test_bad_frame_mid_stream_is_skipped_and_the_rest_written(debug_model, tmp_path):
@@ -52,7 +51,8 @@ def test_camera_iterator_with_a_failed_grab_and_early_end(debug_model, tmp_path)
     frames, masks = shapes_video(5)
     items = [frames[0], frames[1], OSError("camera hiccup"), frames[3]]
     s = StreamSettings(source="folder", path="x", seed="auto", progress=False, expected_frames=5)
-    summary = stream_source(Chain(debug_model, s), IteratorSource(items, "cam"), _seeder(masks), tmp_path)
+    summary = stream_source(Chain(debug_model, s), IteratorSource(items, "cam"), _seeder(masks), [1, 2], {1: 0, 2: 0},
+                            tmp_path)
     assert summary["timing"]["skipped"][0]["error"].startswith("OSError: camera hiccup")
     assert summary["timing"]["ended_early"] == [{"stream": "cam", "frames": 4, "expected": 5}]
     assert len(list((tmp_path / "masks" / "cam").glob("*.png"))) == 3
@@ -89,50 +89,6 @@ def _export(tmp_path, name, channels, hw, fn):
     return path
 
 
-def test_onnx_refiner_wired_in_and_wrong_shapes_refused(debug_model, tmp_path):
-    frames, masks = shapes_video(4)
-    hw = frames.shape[1:3]
-    source = IteratorSource(list(frames), "v")
-    plain = _run(debug_model, source, masks, tmp_path / "plain")
-    ident = OnnxRefiner(_export(tmp_path, "id.onnx", 2, hw, lambda p: p), channels=2)
-    same = _run(debug_model, source, masks, tmp_path / "id", refiner=ident)
-    neg = OnnxRefiner(_export(tmp_path, "neg.onnx", 2, hw, lambda p: -p), channels=2)
-    _run(debug_model, source, masks, tmp_path / "neg", refiner=neg, non_overlap=False)
-    _run(debug_model, source, masks, tmp_path / "plain2", non_overlap=False)
-    for t in range(4):
-        a = np.array(Image.open(tmp_path / "plain" / "masks" / "v" / f"{t:05d}.png"))
-        assert np.array_equal(a, np.array(Image.open(tmp_path / "id" / "masks" / "v" / f"{t:05d}.png")))
-    rows_p = pd.read_csv(tmp_path / "plain2" / "frames.csv")
-    rows_n = pd.read_csv(tmp_path / "neg" / "frames.csv")
-    assert ((rows_p.area + rows_n.area) == frames.shape[1] * frames.shape[2]).all()  # complement masks
-    assert (rows_n.refiner_ms > 0).all() and plain["overall"]["num_frames"] == same["overall"]["num_frames"]
-    wrong = _export(tmp_path, "wrong.onnx", 1, (32, 32), lambda p: p)
-    with pytest.raises(ConfigError) as err:
-        OnnxRefiner(wrong, channels=2)
-    assert "wrong.onnx" in str(err.value) and "C >= 2" in str(err.value) and "\n" not in str(err.value)
-
-
-def test_onnx_refiner_exported_for_more_objects_pads_the_ones_not_started(tmp_path):
-    """An export for 3 objects runs while 1 or 2 are tracked (the rest fed as absent), refuses 4."""
-    hw = (24, 32)
-    seen = []
-
-    def fn(p):  # output channel c = prior c + 2 * prior of the last channel (an "absent" channel is -20)
-        return p + 2.0 * p[:, -1:]
-
-    ref = OnnxRefiner(_export(tmp_path, "three.onnx", 3, hw, fn), channels=1)
-    img = torch.rand(1, 3, *hw)
-    for n in (1, 2, 3):
-        prior = torch.randn(1, n, *hw)
-        out = ref(img, prior)
-        last = prior[:, -1:] if n == 3 else torch.full_like(prior[:, :1], -20.0)
-        seen.append(out.shape[1])
-        assert torch.allclose(out, prior + 2.0 * last, atol=1e-4)
-    assert seen == [1, 2, 3]
-    with pytest.raises(ConfigError, match="exported for 3 object channel"):
-        ref(img, torch.randn(1, 4, *hw))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("override,key", [("stream.memory_every=0", "stream.memory_every"),
                                           ("stream.ema_alpha=1.0", "stream.ema_alpha")])
@@ -142,24 +98,6 @@ def test_cli_refuses_bad_values_with_one_line(tmp_path, override, key):
     assert r.returncode == 2, r.stderr[-2000:]
     errors = [ln for ln in r.stderr.splitlines() if "ERROR" in ln]
     assert len(errors) == 1 and key in errors[0] and not (tmp_path / "o").exists()
-
-
-def test_project_refiner_exported_to_onnx_runs_in_the_loop(debug_model, tmp_path):
-    from sam2_video.refiner.export import export_onnx
-    from sam2_video.refiner.model import TinyRefiner
-    from sam2_video.pipeline.stages.refiner import TorchRefiner
-
-    frames, masks = shapes_video(3)
-    torch.manual_seed(0)
-    net = TinyRefiner(num_classes=2, width=8, num_blocks=1, boundary_head=False).eval()
-    path = export_onnx(net, tmp_path / "refiner.onnx", (48, 64))
-    onnx_ref, torch_ref = OnnxRefiner(path, channels=2), TorchRefiner(net, (48, 64))
-    assert onnx_ref.size == (48, 64)
-    img, prior = torch.rand(1, 3, *frames.shape[1:3]), torch.randn(1, 2, *frames.shape[1:3])
-    a, b = onnx_ref(img, prior), torch_ref(img, prior)
-    assert a.shape == (1, 2, *frames.shape[1:3]) and torch.allclose(a, b, atol=1e-3)
-    summary = _run(debug_model, IteratorSource(list(frames), "v"), masks, tmp_path / "out", refiner=onnx_ref)
-    assert summary["timing"]["stage_ms"]["refiner"] > 0
 
 
 @pytest.mark.slow
@@ -183,24 +121,6 @@ def test_cli_streams_a_folder_from_a_prompts_file_and_refuses_a_missing_one(tmp_
                        cwd=REPO, capture_output=True, text=True, timeout=300)
     errors = [ln for ln in r.stderr.splitlines() if "ERROR" in ln]
     assert r.returncode == 2 and len(errors) == 1 and "nope.json" in errors[0] and not (tmp_path / "o2").exists()
-
-
-def test_torch_refiner_from_the_refiner_config_and_a_checkpoint(tmp_path):
-    from sam2_video.config import compose_config
-    from sam2_video.errors import CheckpointError
-    from sam2_video.refiner.model import TinyRefiner
-    from sam2_video.pipeline.stages.refiner_load import load_torch_refiner
-
-    cfg = compose_config(["sam2=debug", "refiner=default"])
-    net = TinyRefiner(num_classes=2, width=int(cfg.refiner.net.width), num_blocks=int(cfg.refiner.net.num_blocks))
-    torch.save({"model": net.state_dict()}, tmp_path / "ref.pt")
-    ref = load_torch_refiner(cfg, str(tmp_path / "ref.pt"), 2)
-    out = ref(torch.rand(1, 3, 50, 70), torch.randn(1, 2, 50, 70))
-    assert out.shape == (1, 2, 50, 70) and torch.isfinite(out).all()
-    with pytest.raises(CheckpointError, match="ref.pt"):
-        load_torch_refiner(cfg, str(tmp_path / "ref.pt"), 3)
-    with pytest.raises(ConfigError, match="refiner=default"):
-        load_torch_refiner(compose_config(["sam2=debug"]), str(tmp_path / "ref.pt"), 2)
 
 
 @pytest.mark.parametrize("override,accepted", [("stream.max_memory=0", False), ("stream.max_memory=null", True),

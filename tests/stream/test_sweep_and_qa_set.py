@@ -7,6 +7,7 @@ import json
 import pytest
 
 from sam2_video.errors import ConfigError
+from sam2_video.pipeline.chain import Chain
 from sam2_video.stream.run import stream_index
 from sam2_video.stream.sweep import collect, pareto_front
 
@@ -24,7 +25,7 @@ def test_collect_sweep_runs(synth_videos, debug_model, settings, tmp_path):
     for n, (k, alpha) in enumerate([(1, 0.0), (3, 0.0), (3, 0.7)]):
         s, es = settings(memory_every=k, ema_alpha=alpha, max_videos=1, save_masks=False)
         run = tmp_path / "multirun" / str(n)
-        stream_index(debug_model, synth_videos, s, es, run, {"task": "stream"})
+        stream_index(Chain(debug_model, s), synth_videos, es, run, {"task": "stream"})
         (run / ".hydra").mkdir()
         (run / ".hydra" / "overrides.yaml").write_text(
             f"- sam2=debug\n- stream.memory_every={k}\n- stream.ema_alpha={alpha}\n")
@@ -43,7 +44,7 @@ def test_difficult_frames_scored_and_compared(synth_videos, debug_model, setting
     pairs = tmp_path / "pairs.csv"
     pairs.write_text(f"video_id,frame,note\n{vid},2,fast motion\n{vid},4,\n")
     s, es = settings(difficult_frames=str(pairs), save_masks=False)
-    stream_index(debug_model, synth_videos, s, es, tmp_path / "before")
+    stream_index(Chain(debug_model, s), synth_videos, es, tmp_path / "before")
     before = json.loads((tmp_path / "before" / "difficult_frames.json").read_text())
     assert [(p["video_id"], p["frame"]) for p in before["pairs"]] == [(vid, 2), (vid, 4)]
     assert before["pairs"][0]["note"] == "fast motion" and 0 <= before["mean"]["JF"] <= 1
@@ -53,11 +54,11 @@ def test_difficult_frames_scored_and_compared(synth_videos, debug_model, setting
     better["pairs"][1]["JF"] = before["pairs"][1]["JF"] + 0.2
     (tmp_path / "earlier.json").write_text(json.dumps(better))
     s, es = settings(difficult_frames=str(pairs), compare_to=str(tmp_path / "earlier.json"), save_masks=False)
-    summary = stream_index(debug_model, synth_videos, s, es, tmp_path / "after")
+    summary = stream_index(Chain(debug_model, s), synth_videos, es, tmp_path / "after")
     comp = summary["difficult_frames"]["comparison"]
     assert comp["compared"] == 2 and [(r["video_id"], r["frame"]) for r in comp["regressions"]] == [(vid, 4)]
     assert comp["regressions"][0]["delta"] == pytest.approx(-0.2)
     bad = tmp_path / "bad.csv"
     bad.write_text("video,frm\nx,1\n")
     with pytest.raises(ConfigError, match="bad.csv"):
-        stream_index(debug_model, synth_videos, settings(difficult_frames=str(bad))[0], es, tmp_path / "bad")
+        stream_index(Chain(debug_model, settings(difficult_frames=str(bad))[0]), synth_videos, es, tmp_path / "bad")

@@ -17,11 +17,13 @@ class PromptsFiles(Sink):
     def __init__(self, target: Path) -> None:
         self.staged = _Staged(target)
         self._frames: dict[int, dict[int, FramePrompt]] = {}
+        self._size = (0, 0)
 
     def start_video(self, video: VideoContext) -> None:
-        self._frames = {}
+        self._frames, self._size = {}, (video.plan.height, video.plan.width)
 
     def frame(self, r: FrameResult) -> None:
+        self._size = r.out.image.shape[:2]  # the frames' size (a camera says it with its first frame)
         if r.out.given:
             self._frames[r.frame] = dict(r.out.given)
 
@@ -29,7 +31,7 @@ class PromptsFiles(Sink):
         plan = video.plan
         self.staged.tmp.mkdir(parents=True, exist_ok=True)
         write_prompts_file(confined(self.staged.tmp, f"{video.video_id}.json", key="video_id"), self._frames,
-                           (plan.height, plan.width), dict(zip(plan.track_ids, (int(c) for c in plan.category_ids))),
+                           self._size, dict(zip(plan.track_ids, (int(c) for c in plan.category_ids))),
                            video=video.video_id)
 
     def commit(self) -> None:
