@@ -181,3 +181,33 @@ def test_runs_from_before_the_prompt_group_share_the_prompt_kind_column(tmp_path
     table = build_table(collect_runs(root), root, sort_by="val/jf")
     assert [r.get("prompt.kind") for r in table.rows] == ["point", "box", "mask", "auto"]
     assert "eval.prompt_type" not in table.columns and "prompt.num_pos_points" in table.columns
+
+
+def test_results_plots_does_not_import_results():
+    """No import circle: the plots module takes plain data."""
+    import subprocess
+    import sys
+
+    code = "import sys, sam2_video.results_plots; assert 'sam2_video.results' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_failed_submitit_job_shows_its_log_line(tmp_path):
+    """A multirun job run by submitit that left no metrics: status failed, the cause from submitit's log."""
+    import yaml
+
+    sweep = tmp_path / "multirun"
+    for num, job_id in (("0", "111_0"), ("1", "111_1")):
+        (sweep / num / ".hydra").mkdir(parents=True)
+        (sweep / num / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump([f"optim.lr={num}"]))
+        (sweep / num / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"job": {"id": job_id, "num": int(num)}}}))
+        (sweep / ".submitit" / job_id).mkdir(parents=True)
+        (sweep / ".submitit" / job_id / f"{job_id}_0_log.err").write_text(
+            "loading\nRuntimeError: CUDA out of memory\nsrun: error: task 0 exited\n" if num == "1" else "fine\n")
+    (sweep / "0" / "metrics.json").write_text('{"final": {"val/jf": 0.5}}')
+    runs = {r.path.name: r for r in collect_runs(sweep)}
+    assert sorted(runs) == ["0", "1"]  # .submitit holds no runs
+    assert runs["0"].status == "ok" and not runs["0"].error
+    assert runs["1"].status == "failed" and "CUDA out of memory" in runs["1"].error and "111_1" in runs["1"].error
+    table = build_table(list(runs.values()), sweep)
+    assert table.columns[-1] == "error"
