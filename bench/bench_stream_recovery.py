@@ -1,4 +1,4 @@
-"""Auto-prompting vs plain memory propagation through a full occlusion (sam2_video.stream.scenarios).
+"""Auto-prompting vs plain memory propagation through a full occlusion (sam2_video.data.occlusion_scenes).
 
     python bench/bench_stream_recovery.py --checkpoint outputs/demo/checkpoints/model_official.pt
     python bench/bench_stream_recovery.py sam2=sam2.1_tiny model.image_size=512 model.checkpoint_path=sam2.1_hiera_tiny.pt
@@ -30,7 +30,7 @@ SETTINGS = {"plain memory (K=1)": {},
             "auto-prompt every frame, confirm (hold 20)": {"autoprompt_every": 1, "autoprompt_hold": 20},
             "auto-prompt every frame, always (hold 20)": {"autoprompt_every": 1, "autoprompt_hold": 20,
                                                           "autoprompt_mode": "always"}}
-SCENES = ("reveal", "pass")  # sam2_video.stream.scenarios: reveal_video, occlusion_video
+SCENES = ("reveal", "pass")  # sam2_video.data.occlusion_scenes: reveal_video, occlusion_video
 KEYS = ("iou_before", "iou_after", "iou_clear", "area_hidden", "empty_hidden")
 
 
@@ -50,7 +50,7 @@ def load_model(overrides: list[str], checkpoint: str | None):
 
 def run(model, seeds: int, size: int, scene: str = "reveal") -> tuple[dict[str, list[dict]], list[dict]]:
     from sam2_video.stream.recovery import check_prompt_response, track_through_occlusion
-    from sam2_video.stream.scenarios import occlusion_video, reveal_video
+    from sam2_video.data.occlusion_scenes import occlusion_video, reveal_video
 
     make = reveal_video if scene == "reveal" else occlusion_video
     rows: dict[str, list[dict]] = {name: [] for name in SETTINGS}

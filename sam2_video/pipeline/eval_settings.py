@@ -6,6 +6,7 @@ group ``prompt``), the one validation during training reads too.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
@@ -14,11 +15,10 @@ import torch
 
 from sam2_video.errors import ConfigError
 from sam2_video.typed_node import node_values
-from sam2_video.inference.geometry import GEOMETRY_MODES
+from sam2_video.validation.group import check_group
 from sam2_video.renamed_keys import check_node
 
 _AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16, "none": None}
-_MEMORY = {"bfloat16": torch.bfloat16, "float32": None, "float16": torch.float16}
 
 
 @dataclass
@@ -58,29 +58,8 @@ class EvalSettings:
         return s
 
     def validate(self) -> None:
-        def bad(key: str, why: str) -> ConfigError:
-            return ConfigError(f"eval.{key}={getattr(self, key)!r}: {why}")
-
-        if not 0.0 < float(self.threshold) < 1.0:
-            raise bad("threshold", "a probability in (0, 1) is expected (0.5 <=> logit 0)")
-        if int(self.reprompt_every) < 0:
-            raise bad("reprompt_every", "use 0 (never) or a positive number of frames")
-        if self.chain not in ("sam2", "deployed"):
-            raise bad("chain", "use sam2 (SAM2 alone, like Meta's predictor) or deployed (the stream's chain: stream.*)")
-        if self.geometry not in GEOMETRY_MODES:
-            raise bad("geometry", f"use one of {GEOMETRY_MODES}")
-        if self.autocast not in ("auto", *_AUTOCAST):
-            raise bad("autocast", f"use auto or one of {sorted(_AUTOCAST)}")
-        if self.memory_dtype not in _MEMORY:
-            raise bad("memory_dtype", f"use one of {sorted(_MEMORY)}")
-        if int(self.encode_batch) < 1:
-            raise bad("encode_batch", "use a positive number of frames per image-encoder call, e.g. 8")
-        if float(self.bound_th) <= 0:
-            raise bad("bound_th", "use a positive fraction of the diagonal (or >= 1 pixels)")
-        if float(self.video_fps) <= 0:
-            raise bad("video_fps", "use a positive number of frames per second, e.g. 10")
-        if self.max_videos is not None and int(self.max_videos) < 1:
-            raise bad("max_videos", "use null or a positive number")
+        """Types and ranges: the schema (``sam2_video.validation``, the one place)."""
+        check_group(dataclasses.asdict(self), "eval")
 
     def torch_device(self) -> torch.device:
         if self.device == "auto":
@@ -97,9 +76,6 @@ class EvalSettings:
         if self.autocast == "auto":
             return torch.bfloat16 if device.type == "cuda" else None
         return _AUTOCAST[self.autocast]
-
-    def memory_torch_dtype(self) -> Optional[torch.dtype]:
-        return _MEMORY[self.memory_dtype]
 
     def threshold_grid(self) -> list[float]:
         """The grid of ``thresholds`` {start, stop, step}, inclusive, rounded to 6 decimals."""

@@ -5,16 +5,14 @@ See configs/stream/default.yaml for the meaning of every key.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 from sam2_video.errors import ConfigError
 from sam2_video.typed_node import node_values
+from sam2_video.validation.group import check_group
 
-SEED_KINDS = ("gt", "prompts", "auto")
-MEMORY_SOURCES = ("raw", "refined")
-SOURCE_KINDS = ("data", "folder", "video")
-AUTOPROMPT_MODES = ("confirm", "always")
 
 
 @dataclass
@@ -63,54 +61,18 @@ class StreamSettings:
         return s
 
     def validate(self) -> None:
+        """Types and ranges: the schema (``sam2_video.validation``, the one place); here the rules between keys."""
+        check_group(dataclasses.asdict(self), "stream")
+
         def bad(key: str, why: str) -> ConfigError:
             return ConfigError(f"stream.{key}={getattr(self, key)!r}: {why}")
 
-        def is_int(v: Any) -> bool:
-            return isinstance(v, int) and not isinstance(v, bool)
-
-        if not is_int(self.memory_every) or self.memory_every < 1:
-            raise bad("memory_every", "K must be an integer >= 1 (1 writes SAM2's memory on every frame)")
-        alpha = self.ema_alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= float(alpha) < 1.0:
-            raise bad("ema_alpha", "the EMA weight of the past must be in [0, 1) (0 = off, ~0.7 smooths)")
-        for key in ("max_memory", "max_cond_memory", "max_videos", "max_frames", "expected_frames"):
-            v = getattr(self, key)
-            if v is not None and (not is_int(v) or v < 1):
-                raise bad(key, "use null or an integer >= 1")
-        for key in ("autoprompt_every", "autoprompt_hold", "fill_holes", "open_radius"):
-            v = getattr(self, key)
-            if not is_int(v) or v < 0:
-                raise bad(key, "use an integer >= 0 (0 = off)")
-        if self.autoprompt_mode not in AUTOPROMPT_MODES:
-            raise bad("autoprompt_mode", f"use one of {AUTOPROMPT_MODES}")
-        g = self.autoprompt_max_growth
-        if isinstance(g, bool) or not isinstance(g, (int, float)) or not float(g) > 1.0:
-            raise bad("autoprompt_max_growth", "use a number > 1 (2.0: the area may halve or double)")
-        sim = self.autoprompt_min_similarity
-        if sim is not None and (isinstance(sim, bool) or not isinstance(sim, (int, float)) or not -1.0 <= float(sim) <= 1.0):
-            raise bad("autoprompt_min_similarity", "use null (no appearance check) or a cosine similarity in [-1, 1]")
-        if self.seed not in SEED_KINDS:
-            raise bad("seed", f"use one of {SEED_KINDS}")
         if self.seed == "prompts" and not self.prompts_file:
             raise bad("prompts_file", "seed=prompts needs stream.prompts_file=<prompts.json>")
-        if self.memory_source not in MEMORY_SOURCES:
-            raise bad("memory_source", f"use one of {MEMORY_SOURCES}")
-        if self.source not in SOURCE_KINDS:
-            raise bad("source", f"use one of {SOURCE_KINDS}")
         if self.source != "data" and not self.path:
             raise bad("path", f"source={self.source} needs stream.path=<folder or video file>")
         if self.source != "data" and self.seed == "gt":
             raise bad("seed", "a folder / video has no ground truth; use stream.seed=prompts or auto")
-        if not 0.0 < float(self.threshold) < 1.0:
-            raise bad("threshold", "a probability in (0, 1) is expected (0.5 <=> logit 0)")
-        if not 0.0 <= float(self.low_confidence) <= 1.0 or not 0.0 <= float(self.max_change) <= 1.0:
-            raise ConfigError(f"stream.low_confidence={self.low_confidence!r} / stream.max_change="
-                              f"{self.max_change!r}: both must be in [0, 1]")
-        if float(self.video_fps) <= 0:
-            raise bad("video_fps", "use a positive number of frames per second, e.g. 10")
-        if self.memory_dtype not in ("bfloat16", "float32", "float16"):
-            raise bad("memory_dtype", "use bfloat16 | float32 | float16")
         if self.refiner_onnx and self.refiner_checkpoint:
             raise bad("refiner_onnx", "give either refiner_onnx or refiner_checkpoint, not both")
         if self.compare_to and not self.difficult_frames:

@@ -7,6 +7,7 @@ from typing import Any, Mapping, Optional
 
 from sam2_video.errors import ConfigError
 from sam2_video.typed_node import node_values
+from sam2_video.validation.group import check_group
 
 
 @dataclass
@@ -23,11 +24,5 @@ class PredictSettings:
         s = cls(**node_values(cls, node, "predict"))
         if not s.input:
             raise ConfigError("predict.input is not set; pass predict.input=/path/to/frames_dir_or_video.mp4")
-        if s.chain not in ("sam2", "deployed"):
-            raise ConfigError(f"predict.chain={s.chain!r}: use sam2 (SAM2 alone) or deployed (the stream's chain)")
-        if isinstance(s.fps, bool) or not isinstance(s.fps, (int, float)) or float(s.fps) <= 0:
-            raise ConfigError(f"predict.fps={s.fps!r}: use a positive number of frames per second, e.g. 10")
-        for key in ("save_rle", "save_video"):
-            if not isinstance(getattr(s, key), bool):
-                raise ConfigError(f"predict.{key}={getattr(s, key)!r}: use true or false")
+        check_group(dict(node), "predict")  # types and ranges: the schema, the one place
         return s

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from sam2_video.config import build
 from sam2_video.errors import ConfigError
+from sam2_video.pipeline.assemble import adopt_checkpoint
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.refiner.index import IndexMeta, read_class_map, write_index
 from sam2_video.refiner.priors import PriorSpec, generate_priors
@@ -82,6 +83,7 @@ def make_data(cfg: DictConfig) -> dict[str, Any]:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     prior_spec = PriorSpec(tuple(int(v) for v in rc.resolution), float(rc.prior.clip), float(rc.prior.absent_logit),
                            bool(rc.prior.multimask_output))
+    adopt_checkpoint(cfg)  # a train.py .ckpt: the model settings it was trained with (variant, net, ...)
     model_info = {"variant": cfg.model.variant, "checkpoint_path": cfg.model.checkpoint_path,
                   "image_size": int(cfg.model.image_size)}
     if not cfg.model.checkpoint_path:  # random weights: their seed identifies them

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from sam2_video.data.visualize import save_rgb
+from sam2_video.pipeline.stages.refiner import class_map
 from sam2_video.pipeline.letterbox import IGNORE
 from sam2_video.refiner.losses import RefinerLoss, temporal_consistency
 from sam2_video.refiner.metrics import ScoreBook
@@ -60,8 +61,8 @@ class RefinerModule(L.LightningModule):
         logits, edges = self.model.forward_train(batch["image"], batch["prior"])
         total, _ = self.loss(logits, batch["target"], edges)
         self.log("val/loss", total, batch_size=batch["image"].shape[0])
-        refined = logits.argmax(1).cpu().numpy()
-        prior = prior_logits_as_classes(batch["prior"]).argmax(1).cpu().numpy()
+        refined = class_map(logits).cpu().numpy()  # the one decoding rule, shared with the refiner stage
+        prior = class_map(prior_logits_as_classes(batch["prior"])).cpu().numpy()
         gt = batch["target"].cpu().numpy()
         for i in range(len(gt)):
             self.books["prior"].add(prior[i], gt[i])

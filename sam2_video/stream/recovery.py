@@ -1,4 +1,4 @@
-"""Scoring the streaming loop through a full occlusion (the scenes of `sam2_video.stream.scenarios`).
+"""Scoring the streaming loop through a full occlusion (the scenes of `sam2_video.data.occlusion_scenes`).
 
 :func:`track_through_occlusion` streams a generated occlusion video (seeded with the object's mask
 on frame 0) under given stream settings and scores the masks against the visible ground truth per
@@ -19,7 +19,7 @@ import numpy as np
 from sam2_video.prompt import FramePrompt
 from sam2_video.pipeline.last_seen import prompt_from_mask
 from sam2_video.pipeline.chain import PipelineFrame, Chain
-from sam2_video.stream.scenarios import OcclusionVideo
+from sam2_video.data.occlusion_scenes import OcclusionVideo
 from sam2_video.pipeline.settings import StreamSettings
 from sam2_video.pipeline.source import IteratorSource
 

@@ -24,6 +24,7 @@ ROOT = {
     "export_official": Bool(),
     "validate_before_training": Bool(),
     "log_level": Choice(*LOG_LEVELS),
+    "allow_high_memory": Bool(),  # ++allow_high_memory=true: run although the CPU memory estimate exceeds what is free
 }
 
 MODEL = {
@@ -254,6 +255,8 @@ EVAL = {  # evaluation knobs only; the prompt is the PROMPT group (removed eval.
     "eval.autocast": Choice("auto", "bf16", "fp16", "none"),
     "eval.memory_dtype": Choice("bfloat16", "float32", "float16"),
     "eval.encode_batch": Int(1),
+    "eval.chain": Choice("sam2", "deployed"),
+    "eval.save_prompts": Bool(),
     "eval.max_videos": Int(1, null=True),
     "eval.save_masks": Bool(),
     "eval.save_rle": Bool(),
@@ -266,4 +269,13 @@ EVAL = {  # evaluation knobs only; the prompt is the PROMPT group (removed eval.
     "eval.thresholds.step": Float(0.0, 1.0, lo_open=True),
 }
 
-ALL = {**ROOT, **MODEL, **PROMPT, **DATA, **TRAINING, **EVAL, **STREAM, **REFINER}
+PREDICT = {  # configs/predict.yaml (predict.py)
+    "predict.input": Text(null=True),
+    "predict.prompts": Text(null=True),
+    "predict.chain": Choice("sam2", "deployed"),
+    "predict.save_rle": Bool(),
+    "predict.save_video": Bool(),
+    "predict.fps": Float(0.0, lo_open=True),
+}
+
+ALL = {**ROOT, **MODEL, **PROMPT, **DATA, **TRAINING, **EVAL, **STREAM, **REFINER, **PREDICT}

@@ -1,4 +1,4 @@
-"""Auto-prompting inside the loop on the generated occlusion scene (sam2_video.stream.scenarios),
+"""Auto-prompting inside the loop on the generated occlusion scene (sam2_video.data.occlusion_scenes),
 ``autoprompt_mode=always`` (every due re-prompt applied); confirm mode: test_confirmed_reprompt.py.
 
 What is asserted is the loop's behaviour (which frames are re-prompted, from which mask); whether the
@@ -13,7 +13,7 @@ import torch
 
 from sam2_video.stream.recovery import stream_from_mask
 from sam2_video.pipeline.chain import Chain
-from sam2_video.stream.scenarios import occlusion_video
+from sam2_video.data.occlusion_scenes import occlusion_video
 from sam2_video.pipeline.settings import StreamSettings
 from sam2_video.pipeline.source import IteratorSource
 

@@ -20,7 +20,7 @@ from sam2_video.inference.session import TrackingSession
 from sam2_video.pipeline import reprompt
 from sam2_video.pipeline.last_seen import LastSeen, plausible, remember
 from sam2_video.stream.recovery import stream_from_mask
-from sam2_video.stream.scenarios import reveal_video
+from sam2_video.data.occlusion_scenes import reveal_video
 from sam2_video.pipeline.settings import StreamSettings
 
 

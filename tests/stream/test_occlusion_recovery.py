@@ -1,6 +1,6 @@
 """Auto-prompting recovers an object after a full occlusion where plain memory propagation loses it.
 
-Scene: ``sam2_video.stream.scenarios.reveal_video`` (seeds 0-7): an occluder is put down on the
+Scene: ``sam2_video.data.occlusion_scenes.reveal_video`` (seeds 0-7): an occluder is put down on the
 object at once, hides it for 14 frames (twice SAM2's memory window), during which the object changes
 its look, and is lifted at once. Plain memory propagation (K = 1, Meta's predictor) tracks the object
 before, then has nothing in memory that matches it; confirmed re-prompting
@@ -8,7 +8,7 @@ before, then has nothing in memory that matches it; confirmed re-prompting
 and takes SAM2's answer only once it is the object. A second test checks that confirmed re-prompting
 does not spoil the passing-occluder scene, where plain memory recovers by itself.
 
-The model: the debug SAM2 fitted on occlusion scenes (sam2_video.stream.occlusion_data: 24 passing-
+The model: the debug SAM2 fitted on occlusion scenes (sam2_video.data.occlusion_dataset: 24 passing-
 occluder scenes with their own seeds, not the test's; point / box / mask prompts with correction
 clicks; 12 epochs = 2,904 steps, 31 min on 1 thread of the 2-core CPU; ``SAM2_VIDEO_RECOVERY_TRAIN_MINUTES``
 caps it, default 60), unless ``SAM2_VIDEO_RECOVERY_CHECKPOINT`` names weights (official .pt or
@@ -33,7 +33,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[2]
 # the fitted model of the test and of docs/benchmarks.md's runs: the debug SAM2 fitted on the occlusion
-# scenes themselves (sam2_video.stream.occlusion_data), point / box / mask first-frame prompts with
+# scenes themselves (sam2_video.data.occlusion_dataset), point / box / mask first-frame prompts with
 # correction clicks (so that it learns to answer the re-prompt's box + point), time-capped
 TRAIN = ["experiment=demo", "data=davis", "data.synthetic=null", "data.clip_stride=4", "data.num_workers=0",
          "prompt.train.mix={point: 0.25, box: 0.5, mask: 0.25, auto: 0.0}", "trainer.max_epochs=12",
@@ -46,7 +46,7 @@ SCENES = 8  # reveal_video seeds 0 .. 7
 def fitted_model(tmp_path_factory):
     from sam2_video.config import compose_config
     from sam2_video.model.builder import build_sam2_model
-    from sam2_video.stream.occlusion_data import write_occlusion_dataset
+    from sam2_video.data.occlusion_dataset import write_occlusion_dataset
 
     ckpt = os.environ.get("SAM2_VIDEO_RECOVERY_CHECKPOINT")
     if not ckpt:
@@ -73,7 +73,7 @@ def _track_all(model, scenes, **settings):
 
 @pytest.mark.slow
 def test_confirmed_reprompting_recovers_the_object_where_plain_memory_loses_it(fitted_model):
-    from sam2_video.stream.scenarios import reveal_video
+    from sam2_video.data.occlusion_scenes import reveal_video
 
     torch.set_num_threads(1)
     scenes = [reveal_video(seed=s) for s in range(SCENES)]
@@ -97,7 +97,7 @@ def test_confirmed_reprompting_does_not_hurt_where_plain_memory_recovers(fitted_
     """The passing occluder (object unchanged): where plain memory recovers by itself, confirmed
     re-prompting must not spoil that (``always`` mode did: its re-prompts on the occluder became
     memory); where plain's mask spreads onto the approaching occluder, it corrects it."""
-    from sam2_video.stream.scenarios import occlusion_video
+    from sam2_video.data.occlusion_scenes import occlusion_video
 
     torch.set_num_threads(1)
     scenes = [occlusion_video(seed=s) for s in range(3)]

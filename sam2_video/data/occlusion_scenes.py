@@ -16,7 +16,7 @@ centre, seeded on frame 0.
   covered match it when it is uncovered: plain memory propagation loses it, while a re-prompt at its
   last box finds it again (docs/streaming.md, "Recovery after a full occlusion").
 
-Used by the auto-prompting recovery test and bench and by `sam2_video.stream.occlusion_data`.
+Used by the auto-prompting recovery test and bench and by `sam2_video.data.occlusion_dataset`.
 """
 
 from __future__ import annotations

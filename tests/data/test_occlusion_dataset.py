@@ -1,4 +1,4 @@
-"""The occlusion scenes as a training set (sam2_video.stream.occlusion_data), read by the DAVIS loader."""
+"""The occlusion scenes as a training set (sam2_video.data.occlusion_dataset), read by the DAVIS loader."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from sam2_video.errors import ConfigError
-from sam2_video.stream.occlusion_data import write_occlusion_dataset
-from sam2_video.stream.scenarios import occlusion_video
+from sam2_video.data.occlusion_dataset import write_occlusion_dataset
+from sam2_video.data.occlusion_scenes import occlusion_video
 
 
 def test_occlusion_dataset_is_the_scenes_with_both_objects_annotated(tmp_path):

@@ -1,6 +1,6 @@
-"""A training set of occlusion scenes (`sam2_video.stream.scenarios.occlusion_video`), DAVIS layout.
+"""A training set of occlusion scenes (`sam2_video.data.occlusion_scenes.occlusion_video`), DAVIS layout.
 
-    python -m sam2_video.stream.occlusion_data --out /tmp/occ --num-videos 24
+    python -m sam2_video.data.occlusion_dataset --out /tmp/occ --num-videos 24
 
 Fits a model to the scenes the recovery test streams (``train.py data=davis data.root=<out>``):
 each video is one ``occlusion_video`` with its own background / texture seed and occluder speed,
@@ -24,7 +24,7 @@ import numpy as np
 from sam2_video.data.mask_io import davis_palette
 from sam2_video.data.synthetic import write_davis_video
 from sam2_video.errors import ConfigError, UserError
-from sam2_video.stream.scenarios import occlusion_video
+from sam2_video.data.occlusion_scenes import occlusion_video
 
 
 def write_occlusion_dataset(out: str | os.PathLike, num_videos: int = 24, num_frames: int = 48, size: int = 128,
