@@ -9,7 +9,7 @@ from __future__ import annotations
 from omegaconf import DictConfig
 
 from sam2_video.validation.checks import check_paths, check_relations, check_types
-from sam2_video.validation.environment import check_eval_device, check_trainer_devices, warn_cpu_memory
+from sam2_video.validation.environment import check_cpu_memory, check_eval_device, check_trainer_devices, warn_cpu_memory
 from sam2_video.validation.refiner import validate_refiner
 
 
@@ -20,16 +20,20 @@ def validate_eval(cfg: DictConfig) -> None:
     split = cfg.get("eval", {}).get("split", "val") if isinstance(cfg.get("eval"), DictConfig) else "val"
     check_paths(cfg, splits=(split,))
     check_eval_device(cfg)
+    check_cpu_memory(cfg, training=False)
 
 
 def validate_train(cfg: DictConfig, warn: bool = True) -> None:
-    """``validate_eval`` plus the training rules and devices; warns when CPU memory looks too small."""
+    """``validate_eval`` plus the training rules and devices; refuses CPU training whose estimated peak
+    memory exceeds the available memory (``++allow_high_memory=true`` runs anyway), warns (``warn``)
+    when it comes close."""
     check_types(cfg)
     check_relations(cfg, training=True)
     check_paths(cfg, splits=("train", "val"))
     check_trainer_devices(cfg)
     if bool(cfg.get("evaluate_after_training", False)):
         check_eval_device(cfg)
+    check_cpu_memory(cfg, training=True)
     if warn:
         warn_cpu_memory(cfg)
 
