@@ -1,13 +1,8 @@
-"""Full-video evaluation: ``evaluate(cfg) -> EvalSummary`` (what baseline_eval.py runs).
-
-An assembly of the pipeline (``sam2_video.pipeline``): the videos of ``eval.split``, the planner of
-``prompt.kind``, the chain (``eval.chain=sam2``: SAM2 alone, Meta's predictor; ``deployed``: the chain
-the stream deploys, ``stream.*``: memory cadence, re-prompting, refiner, EMA, post-processing), the
-scorer and these sinks in ``output_dir`` (docs/eval.md): metrics_per_frame.csv, masks/<video>/<frame>.png
-(``eval.save_masks``), results_coco.json (``eval.save_rle``), videos/<video>.mp4 (``eval.save_video``),
-prompts/<video>.json (``eval.save_prompts``: the prompts used, replayable by predict.py and the stream);
-then metrics_per_object.csv, metrics_per_video.csv, metrics_per_category.csv, endovis_per_class.csv,
-report.md + report/ (``eval.report``), and summary.json, written last: a failed run leaves no summary.json.
+"""``evaluate(cfg) -> EvalSummary`` (baseline_eval.py): the pipeline over the ``eval.split`` videos with
+the planner of ``prompt.kind`` and the chain of ``eval.chain`` (``sam2``: SAM2 alone = Meta's predictor;
+``deployed``: the stream's ``stream.*`` chain). Sinks (docs/eval.md): metrics_per_frame.csv, masks/,
+results_coco.json, videos/, prompts/ (replayable by predict.py / the stream); then the metric tables,
+report.md and summary.json, written last: a failed run leaves no summary.json.
 """
 
 from __future__ import annotations

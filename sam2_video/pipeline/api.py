@@ -1,14 +1,5 @@
-"""The pipeline as a Python API (a notebook, a service): load a trained run, give a video (folder of
-frames, video file, or any iterable of RGB frames) and a prompts file or none, iterate frames and masks::
-
-    from sam2_video.pipeline.api import load_run
-    run = load_run("outputs/2026-12-06/12-00-00")        # its config.yaml + checkpoints/best.ckpt
-    for frame in run.segment("case01.mp4", prompts="prompts.json"):   # prompts=None: prompt-free
-        print(frame.name, frame.object_ids, frame.masks.shape)       # (O, H, W) bool
-
-It is the chain every entry point runs (``chain="deployed"``: the run's ``stream.*`` stages too), so a
-notebook gets exactly the masks of ``predict.py`` for the same inputs.
-"""
+"""The pipeline from Python: ``load_run(run_dir).segment(video, prompts)`` yields frames and masks (the
+README's example), through the chain every entry point runs: the masks of ``predict.py``."""
 
 from __future__ import annotations
 

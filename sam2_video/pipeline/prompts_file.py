@@ -1,21 +1,8 @@
-"""THE prompts file: read by predict.py and the stream, written by the evaluation (the prompts it used),
-so an evaluation can be replayed through predict.py or the stream. Schema (docs/prompts.md)::
-
-    {"format": "sam2-video-prompts/1",                # optional
-     "video": "video_a",                               # optional, informational
-     "size": [H, W],                                   # optional; when present, checked against the frames
-     "categories": {"1": 3},                           # optional: object id -> category id (default: the id)
-     "frames": {"0": {"1": {"box": [x0, y0, x1, y1]},
-                      "2": {"points": [[x, y], ...], "labels": [1, 0, ...]},
-                      "3": {"box": [...], "points": [[x, y]], "labels": [1]},   # box + clicks
-                      "4": {"mask": "masks/obj4.png"},  # binary PNG (0 / 255 or 0 / 1), relative to the file
-                      "5": {"auto": true}}}}            # the learned prompt encoder's prompt for the category
-
-Frames are 0-based indices in the source's (natural) frame order; object ids are integers >= 1;
-coordinates are video pixels, checked against the frame size (a point or box outside the frame, an
-inverted box, non-finite numbers: one error line naming the file, frame and object). Older shapes
-are read too: ``{"0": {"1": {...}}}`` (frames at the top) and ``{"frame": 0, "objects": {...}}``.
-Entry kinds are registered in :data:`KINDS` (a new kind: one reader + one writer).
+"""THE prompts file (schema: docs/prompts.md): written by the evaluation (the prompts it used), read by
+predict.py, the stream and the API, so an evaluation replays through them. ``{"frames": {"<t>":
+{"<object id>": {"box" | "points" (+ "labels") | "mask" | "auto"}}}, "size": [H, W], "categories":
+{...}}``; coordinates are checked against the frame size (one error line naming file, frame and object);
+the older shapes ``{"0": {...}}`` and ``{"frame": 0, "objects": {...}}`` are read too.
 """
 
 from __future__ import annotations

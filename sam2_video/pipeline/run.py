@@ -1,11 +1,6 @@
-"""Running the pipeline over videos: every path (``baseline_eval.py``, ``grid_search_threshold.py``,
-``predict.py``, the stream, evaluation after training) is this one function with other parts.
-
-Per video (a :class:`VideoJob`: frame source, plan of objects, the planner's prompts, optional GT):
-the :class:`~sam2_video.pipeline.chain.Chain` turns frames into masks (tracker + stages), the
-``ThresholdScorer`` scores them when there is ground truth (metric accumulators updated), and every
-sink (``sam2_video.pipeline.sinks``) sees a :class:`FrameResult`. Sinks stream their files to
-temporary siblings: ``commit`` on success, ``abort`` on failure, so a failed run leaves nothing partial.
+"""``run_videos``: every path (evaluation, threshold search, predict.py, the stream) is this function with
+other parts. Per :class:`VideoJob` the chain turns frames into masks, the scorer scores them when there
+is GT, and every sink sees a :class:`FrameResult`; sinks commit on success and abort on failure.
 """
 
 from __future__ import annotations

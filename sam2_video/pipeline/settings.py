@@ -78,9 +78,3 @@ class StreamSettings:
         if self.compare_to and not self.difficult_frames:
             raise bad("compare_to", "needs stream.difficult_frames=<pairs.csv> (the pairs to compare)")
 
-    @property
-    def plain(self) -> bool:
-        """No extras: the masks equal the full-video evaluation's (K = 1, no refiner / EMA / re-prompting)."""
-        return (self.memory_every == 1 and not self.autoprompt_every and not self.ema_alpha
-                and not self.fill_holes and not self.open_radius and not self.refiner_onnx
-                and not self.refiner_checkpoint)

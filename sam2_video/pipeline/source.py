@@ -1,10 +1,7 @@
-"""THE frame source of every path: where frames come from, one at a time, decoded lazily.
-
-Every source is an iterable of :class:`SourceFrame`; a frame that fails to decode comes as a
-``SourceFrame`` with ``image=None`` and ``error`` set (the chain reports it and skips it; prompts due
-on it apply on the next good frame), so one bad frame never ends a run: the one decode-error rule.
-``decode_ms`` is the time spent producing the frame. ``size`` (H, W) is known before the first frame
-(prompt coordinates are checked against it); ``num_frames`` when the source knows it (0: unknown).
+"""THE frame source of every path: frames one at a time, decoded lazily. The one decode-error rule: a
+frame that fails to decode is a :class:`SourceFrame` with ``image=None`` and ``error`` (a scored run
+refuses it, the stream skips it and applies its prompts on the next good frame). ``size`` (H, W) is
+known before the first frame; ``num_frames`` when the source knows it (0: unknown).
 
 - :class:`FolderSource`: image files of a folder (``FRAME_SUFFIXES``), in natural order of their names
   (``1.jpg, 2.jpg, ..., 10.jpg``; the same rule as the dataset readers, ``sam2_video.data.folders``);

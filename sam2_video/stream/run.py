@@ -1,16 +1,8 @@
-"""A stream run from the config tree: ``run_stream(cfg) -> summary`` (``python -m sam2_video.stream``),
-an assembly of the pipeline with the deployed chain (``stream.*``: memory cadence, re-prompting,
-refiner, EMA, post-processing, QA):
-
-- ``stream.source=data``: every video of ``cfg.data``'s ``stream.split``, planned by ``prompt.kind``
-  exactly like ``baseline_eval.py`` and scored with the evaluation's metrics (same protocol);
-- ``stream.source=folder|video``: one stream from ``stream.path`` (natural frame order / decoded
-  lazily), prompted from ``stream.prompts_file`` (the one prompts-file format) or, with
-  ``stream.seed=auto``, every category of the learned prompt encoder; not scored.
-
-Outputs (``output_dir``): frames.csv, masks/, videos/ (``stream.save_video``), prompts/ (the prompts
-used), difficult_frames.json (``stream.difficult_frames``), and summary.json last, in the evaluation's
-shape (``overall`` holds the metrics and ``ms_per_frame`` / ``fps``).
+"""``run_stream(cfg) -> summary`` (``python -m sam2_video.stream``): the pipeline with the deployed chain
+(``stream.*``). ``stream.source=data``: the ``stream.split`` videos, planned and scored like
+``baseline_eval.py``; ``folder|video``: ``stream.path`` prompted from ``stream.prompts_file`` or, with
+``stream.seed=auto``, every category of the learned encoder. Outputs: frames.csv, masks/, videos/,
+prompts/, difficult_frames.json, summary.json last (the evaluation's shape + ``ms_per_frame``); docs/streaming.md.
 """
 
 from __future__ import annotations
@@ -35,7 +27,7 @@ from sam2_video.pipeline.jobs import index_jobs, select_videos, source_job
 from sam2_video.pipeline.planners.auto import AutoPrompts, AutoPromptSchedule
 from sam2_video.pipeline.planners.file import FilePrompts
 from sam2_video.pipeline.prompts_file import read_prompts_file
-from sam2_video.pipeline.run import run_videos
+from sam2_video.pipeline.run import Sink, run_videos
 from sam2_video.pipeline.settings import StreamSettings
 from sam2_video.pipeline.sinks.eval_sinks import MaskPngs, OverlayVideos
 from sam2_video.pipeline.sinks.prompts_sink import PromptsFiles
@@ -144,21 +136,11 @@ def stream_index(chain: Chain, index, eval_settings: EvalSettings, out_dir: str 
     return summary
 
 
-class _PairRows:
+class _PairRows(Sink):
     """Collects the scores of the listed (video, frame) pairs (``stream.difficult_frames``)."""
 
     def __init__(self, difficult: DifficultFrames) -> None:
         self.difficult, self.rows = difficult, []
-
-    def start_video(self, video) -> None: ...
-
-    def error(self, video, frame) -> None: ...
-
-    def end_video(self, video) -> None: ...
-
-    def commit(self) -> None: ...
-
-    def abort(self) -> None: ...
 
     def frame(self, r) -> None:
         if r.scores is None:

@@ -34,7 +34,6 @@ def _masks(folder):
 def test_plain_stream_equals_full_video_evaluation(eval_dir, synth_videos, debug_model, settings, tmp_path):
     ev_out, ev_summary = eval_dir
     s, es = settings()
-    assert s.plain
     summary = stream_index(Chain(debug_model, s), synth_videos, es, tmp_path)
     ours, theirs = _masks(tmp_path / "masks"), _masks(ev_out / "masks")
     assert ours.keys() == theirs.keys() and len(ours) == sum(len(v) for v in synth_videos.videos)

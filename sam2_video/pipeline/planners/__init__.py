@@ -1,10 +1,6 @@
-"""Planners: which objects a video has and when / how they are prompted, one per prompt kind.
-
-``PLANNERS`` is the registry of dataset planners (``prompt.kind``): ``point`` / ``box`` / ``mask``
-prompt each object from its ground truth (:mod:`.gt`), ``auto`` prompts every category with the
-model's learned prompt encoder (:mod:`.auto`). A new kind is one file with a factory
-``factory(spec, settings, model, index) -> Planner`` plus one ``PLANNERS.register`` line here.
-Unlabeled sources are prompted from a prompts file (:mod:`.file`) or by :class:`.auto.AutoPrompts`.
+"""Planners: a video's objects and their prompts. ``PLANNERS`` (keyed by ``prompt.kind``): point / box /
+mask from the GT (:mod:`.gt`), auto = the learned encoder (:mod:`.auto`); a new kind is one file with a
+``factory(spec, settings, model, index)`` and one ``PLANNERS.register`` line. Prompts files: :mod:`.file`.
 """
 
 from __future__ import annotations
