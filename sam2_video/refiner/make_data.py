@@ -27,7 +27,7 @@ from sam2_video.pipeline.assemble import adopt_checkpoint
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.refiner.index import IndexMeta, read_class_map, write_index
 from sam2_video.refiner.priors import PriorSpec, generate_priors
-from sam2_video.refiner.prompts import PromptSpec, frame_prompts, prompt_path, write_prompts
+from sam2_video.refiner.prompts import PriorPromptSpec, frame_prompts, prompt_path, write_prompts
 from sam2_video.refiner.sources import records_from_datamodule, records_from_folder
 from sam2_video.refiner.splits import assign_splits
 
@@ -71,7 +71,7 @@ def make_data(cfg: DictConfig) -> dict[str, Any]:
     splits = {s: sum(r.split == s for r in records) for s in sorted({r.split for r in records})}
     logger.info(f"Index: {len(records)} frames, {meta.num_classes} classes, splits {splits} -> {work / 'dataset.jsonl'}")
 
-    spec: PromptSpec = build(rc.prompts)
+    spec: PriorPromptSpec = build(rc.prompts)
     written = 0
     for rec in tqdm(records, desc="prompts", unit="frame"):
         labels = read_class_map(rec.mask_path, meta.num_classes)

@@ -31,7 +31,7 @@ PROMPT_SUFFIX = ".prompts.json"
 
 
 @dataclass(frozen=True)
-class PromptSpec:
+class PriorPromptSpec:
     """How many points of each kind, where negatives go, and the seed."""
 
     num_pos: int = 1
@@ -47,7 +47,7 @@ class PromptSpec:
             raise ConfigError(f"refiner.prompts.neg_band_px={list(self.neg_band_px)}: need 1 <= min <= max")
 
 
-def class_prompt(mask: np.ndarray, spec: PromptSpec, rng: np.random.Generator) -> dict:
+def class_prompt(mask: np.ndarray, spec: PriorPromptSpec, rng: np.random.Generator) -> dict:
     """(H, W) bool non-empty mask -> {"points": [[x, y], ...], "labels": [1.., 0..], "box": [x0, y0, x1, y1]}."""
     h, w = mask.shape
     inside = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
@@ -71,7 +71,7 @@ def class_prompt(mask: np.ndarray, spec: PromptSpec, rng: np.random.Generator) -
             "box": [int(v) for v in tight_box(mask)]}
 
 
-def frame_prompts(key: str, labels: np.ndarray, classes: Sequence[int], spec: PromptSpec) -> dict:
+def frame_prompts(key: str, labels: np.ndarray, classes: Sequence[int], spec: PriorPromptSpec) -> dict:
     """The prompts document of one frame (``classes``: ids present in ``labels``)."""
     out = {}
     for c in classes:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from sam2_video.refiner.prompts import PromptSpec, frame_prompts, prompt_path, write_prompts
+from sam2_video.refiner.prompts import PriorPromptSpec, frame_prompts, prompt_path, write_prompts
 from sam2_video.refiner.sources import records_from_folder
 from tests.refiner.conftest import shapes
 
@@ -22,7 +22,7 @@ def _ring(h=60, w=80):
 @pytest.mark.parametrize("labels", [_ring(), shapes(48, 64, 3), shapes(64, 48, 11)], ids=["ring", "a", "b"])
 @pytest.mark.parametrize("num_pos,num_neg", [(1, 2), (3, 1), (2, 0)])
 def test_points_inside_outside_and_tight_box(labels, num_pos, num_neg):
-    spec = PromptSpec(num_pos=num_pos, num_neg=num_neg, neg_band_px=(2, 6), seed=5)
+    spec = PriorPromptSpec(num_pos=num_pos, num_neg=num_neg, neg_band_px=(2, 6), seed=5)
     present = [int(c) for c in np.unique(labels) if c]
     doc = frame_prompts("v/f", labels, present, spec)
     assert sorted(int(c) for c in doc["classes"]) == present
@@ -44,7 +44,7 @@ def test_points_inside_outside_and_tight_box(labels, num_pos, num_neg):
 
 def test_same_index_gives_byte_identical_files(pair_folder, tmp_path):
     records, meta = records_from_folder(*pair_folder)
-    spec = PromptSpec(num_pos=2, num_neg=2, seed=3)
+    spec = PriorPromptSpec(num_pos=2, num_neg=2, seed=3)
     contents = []
     for run in ("a", "b"):
         for r in records:
@@ -56,5 +56,5 @@ def test_same_index_gives_byte_identical_files(pair_folder, tmp_path):
     r = records[0]
     labels = cv2.imread(r.mask_path, cv2.IMREAD_UNCHANGED)
     assert not write_prompts(prompt_path(tmp_path / "a", r.key), frame_prompts(r.key, labels, r.classes_present, spec))
-    other = frame_prompts(r.key, labels, r.classes_present, PromptSpec(num_pos=2, num_neg=2, seed=4))
+    other = frame_prompts(r.key, labels, r.classes_present, PriorPromptSpec(num_pos=2, num_neg=2, seed=4))
     assert other != frame_prompts(r.key, labels, r.classes_present, spec)
