@@ -100,7 +100,8 @@ def chain_settings(cfg: DictConfig, deployed: bool) -> StreamSettings:
 
 def build_chain(cfg: DictConfig, model: torch.nn.Module, chain: StreamSettings, settings: EvalSettings,
                 categories: Sequence[int] = (), thresholds: Optional[Sequence[float]] = None,
-                encode_batch: Optional[int] = None, node: str = "stream", resize_mode: Optional[str] = None) -> Chain:
+                encode_batch: Optional[int] = None, node: str = "stream", resize_mode: Optional[str] = None,
+                qa: bool = False) -> Chain:
     """The chain of a run: ``model`` with ``chain`` settings, its refiner (classes = ``categories`` sorted,
     the refiner training's rule), the evaluation's geometry and dtypes."""
     from sam2_video.pipeline.stages.refiner_load import build_refiner
@@ -112,7 +113,7 @@ def build_chain(cfg: DictConfig, model: torch.nn.Module, chain: StreamSettings, 
     batch = settings.encode_batch if encode_batch is None else encode_batch
     return Chain(model, chain, refiner, memory_dtype=memory, autocast_dtype=settings.autocast_dtype(device),
                  geometry=settings.geometry, resize_mode=resize_mode or resize_mode_of(cfg), thresholds=thresholds,
-                 encode_batch=int(batch))
+                 encode_batch=int(batch), qa=qa)
 
 
 def prompt_spec_of(cfg: DictConfig) -> PromptSpec:

@@ -88,7 +88,7 @@ class Chain:
     def __init__(self, model: torch.nn.Module, settings: StreamSettings, refiner: Optional[Refiner] = None,
                  memory_dtype: Optional[torch.dtype] = torch.bfloat16, autocast_dtype: Optional[torch.dtype] = None,
                  geometry: str = "meta", resize_mode: str = "square", thresholds: Optional[Sequence[float]] = None,
-                 encode_batch: int = 1) -> None:
+                 encode_batch: int = 1, qa: bool = True) -> None:
         self.model, self.settings, self.refiner = model.eval(), settings, refiner
         self.memory_dtype, self.autocast_dtype = memory_dtype, autocast_dtype
         self.geometry_mode, self.resize_mode = geometry, resize_mode
@@ -98,7 +98,7 @@ class Chain:
         self.scorer = ThresholdScorer(self.thresholds, settings.non_overlap)
         if int(encode_batch) < 1:
             raise ValueError(f"encode_batch must be >= 1, got {encode_batch}")
-        self.encode_batch = int(encode_batch)
+        self.encode_batch, self.qa = int(encode_batch), bool(qa)  # qa: the QA stage (flags; off: not computed)
 
     def frames(self, source: Iterable[SourceFrame], prompts_of: Prompts,
                num_frames: Optional[int] = None) -> Iterator[PipelineFrame]:
@@ -188,11 +188,12 @@ class Chain:
             if len(self.thresholds) == 1:
                 levels = masks.astype(np.uint8)
             qa = [qa_flags(logits[i], masks[i], previous.get(o), s.low_confidence, s.max_change)
-                  for i, o in enumerate(ids)]
-            previous = {o: masks[i] for i, o in enumerate(ids)}
-            check = s.autoprompt_min_similarity if confirm else None  # the look check belongs to confirm mode
-            looks = looks_of(session, feats, masks, check)
-            last_seen = remember(last_seen, t, ids, masks, s.autoprompt_max_growth, looks, check)
+                  for i, o in enumerate(ids)] if self.qa else []
+            previous = {o: masks[i] for i, o in enumerate(ids)} if self.qa else {}
+            if s.autoprompt_every:  # the last good masks re-prompting starts from
+                check = s.autoprompt_min_similarity if confirm else None  # the look check belongs to confirm mode
+                looks = looks_of(session, feats, masks, check)
+                last_seen = remember(last_seen, t, ids, masks, s.autoprompt_max_growth, looks, check)
             ms["post"] = (time.perf_counter() - t0) * 1e3
 
             t0 = time.perf_counter()

@@ -48,7 +48,7 @@ def run_stream(cfg: DictConfig) -> dict:
     info = {**run_info_of(cfg), "task": "stream", "image_size": int(cfg.model.image_size)}
     if settings.source == "data":
         index = load_index(cfg, settings.split)
-        chain = build_chain(cfg, model, settings, eval_settings, index.categories, encode_batch=1)
+        chain = build_chain(cfg, model, settings, eval_settings, index.categories, encode_batch=1, qa=True)
         return stream_index(chain, index, eval_settings, out, info, prompt_spec_of(cfg))
     source = open_source(settings.path, "stream.path")
     if settings.seed == "prompts":
@@ -64,7 +64,8 @@ def run_stream(cfg: DictConfig) -> dict:
         ids = [int(c) for c in encoder.category_ids.tolist()]  # every category, as predict.py tracks
         planner = AutoPrompts(ids, AutoPromptSchedule.from_config(eval_settings.auto_prompt), source.num_frames or None)
         first = {o: 0 for o in ids}
-    chain = build_chain(cfg, model, settings, eval_settings, planner.categories.values(), encode_batch=1)
+    chain = build_chain(cfg, model, settings, eval_settings, planner.categories.values(), encode_batch=1,
+                        qa=True)
     return stream_source(chain, source, planner, ids, first, out, info)
 
 
