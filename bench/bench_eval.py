@@ -34,6 +34,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_memory import PeakMemory  # noqa: E402  (bench/peak_memory.py)
 from sam2_video.config import compose_config
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.model.checkpoint import save_official
@@ -111,25 +113,6 @@ def sync(device: torch.device) -> None:
     """Wait for queued GPU work, so that wall times cover it."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-class PeakMemory:
-    """Peak GPU memory (MiB) allocated by torch during ``with peak.of(name):`` blocks, max over blocks;
-    ``None`` on CPU."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device, self.mib = device, {}
-
-    @contextlib.contextmanager
-    def of(self, name: str):
-        cuda = self.device.type == "cuda"
-        if cuda:
-            torch.cuda.reset_peak_memory_stats(self.device)
-        try:
-            yield
-        finally:
-            peak = torch.cuda.max_memory_allocated(self.device) / 2**20 if cuda else None
-            self.mib[name] = max(peak, self.mib.get(name) or 0.0) if cuda else None
 
 
 def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int) -> dict:

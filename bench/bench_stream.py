@@ -18,7 +18,6 @@ fresh subprocess; peak RSS at the end. Target: RSS ratio (2000 / 200 frames) <= 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import resource
 import subprocess
@@ -31,28 +30,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_memory import PeakMemory  # noqa: E402  (bench/peak_memory.py)
 from sam2_video.config import compose_config
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.model.checkpoint import save_official
 from sam2_video.stream.run import run_stream  # the package's stream entry: run_stream(cfg)
-
-
-class PeakMemory:
-    """Peak GPU memory (MiB, torch's allocator) during ``with peak.of(name):`` blocks; None on CPU."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device, self.mib = device, {}
-
-    @contextlib.contextmanager
-    def of(self, name: str):
-        cuda = self.device.type == "cuda"
-        if cuda:
-            torch.cuda.reset_peak_memory_stats(self.device)
-        try:
-            yield
-        finally:
-            peak = torch.cuda.max_memory_allocated(self.device) / 2**20 if cuda else None
-            self.mib[name] = max(peak, self.mib.get(name) or 0.0) if cuda else None
 
 
 def build(variant: str, size: int | None = None):
