@@ -44,8 +44,7 @@ class Run:
                                   AutoPromptSchedule.from_config(settings.auto_prompt), source.num_frames or None)
         else:
             raise ConfigError("this model has no learned prompt encoder: pass prompts=<prompts file>")
-        chain = build_chain(self.cfg, self.model, chain_settings(self.cfg, self.chain == "deployed"), settings,
-                            planner.categories.values())
+        chain = build_chain(self.cfg, self.model, chain_settings(self.cfg, self.chain == "deployed"), settings)
         return chain.frames(source, planner, source.num_frames or None)
 
 

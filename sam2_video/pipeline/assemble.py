@@ -102,8 +102,9 @@ def build_chain(cfg: DictConfig, model: torch.nn.Module, chain: StreamSettings, 
                 categories: Sequence[int] = (), thresholds: Optional[Sequence[float]] = None,
                 encode_batch: Optional[int] = None, node: str = "stream", resize_mode: Optional[str] = None,
                 qa: bool = False) -> Chain:
-    """The chain of a run: ``model`` with ``chain`` settings, its refiner (classes = ``categories`` sorted,
-    the refiner training's rule), the evaluation's geometry and dtypes."""
+    """The chain of a run: ``model`` with ``chain`` settings, its refiner (class c = the c-th of the dataset's
+    ``categories`` sorted, the refiner training's rule; without a dataset, class c = category id c), the
+    evaluation's geometry and dtypes."""
     from sam2_video.pipeline.stages.refiner_load import build_refiner
 
     device = next(model.parameters()).device

@@ -58,8 +58,8 @@ def predict(cfg: DictConfig) -> dict:
                 and getattr(model, "auto_prompt", None) is None:
             raise ConfigError(f"predict.prompts={node.prompts}: has auto prompts; the model has no learned prompt "
                               "encoder (model.auto_prompt.enabled=true with a model trained by experiment=autosam2)")
-    chain = build_chain(cfg, model, chain_settings(cfg, node.chain == "deployed"), settings,
-                        categories=planner.categories.values())
+    # no dataset here: a refiner's class c is category id c (the ids of its training masks)
+    chain = build_chain(cfg, model, chain_settings(cfg, node.chain == "deployed"), settings)
     job = source_job(source, planner, ids, planner.categories, first)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "summary.json").unlink(missing_ok=True)

@@ -64,8 +64,7 @@ def run_stream(cfg: DictConfig) -> dict:
         ids = [int(c) for c in encoder.category_ids.tolist()]  # every category, as predict.py tracks
         planner = AutoPrompts(ids, AutoPromptSchedule.from_config(eval_settings.auto_prompt), source.num_frames or None)
         first = {o: 0 for o in ids}
-    chain = build_chain(cfg, model, settings, eval_settings, planner.categories.values(), encode_batch=1,
-                        qa=True)
+    chain = build_chain(cfg, model, settings, eval_settings, encode_batch=1, qa=True)  # refiner class = category id
     return stream_source(chain, source, planner, ids, first, out, info)
 
 
