@@ -28,8 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = ["trainer.max_epochs=2", "trainer.limit_train_batches=3", "data.synthetic.num_videos=8",
-         "data.root=${paths.data_dir}/synthetic_demo_quick"]
+QUICK = ["trainer.max_epochs=2", "trainer.limit_train_batches=3", "data.synthetic.num_videos=8"]  # + own data root
 
 
 def full_video_jf(metrics: dict) -> float | None:
@@ -79,9 +78,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a few steps on 8 videos, no timing meaning")
     ap.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = ap.parse_args()
-    overrides = (QUICK if args.quick else []) + list(args.override)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_demo_") as tmp:
+        overrides = (QUICK + [f"data.root={tmp}/synthetic_quick"] if args.quick else []) + list(args.override)
         for threads in args.threads:
             for seed in args.seeds:
                 row = run_once(threads, seed, Path(tmp) / f"t{threads}_s{seed}", overrides)
