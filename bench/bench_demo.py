@@ -72,15 +72,16 @@ def run_once(threads: int, seed: int, out: Path, overrides: list[str]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--threads", type=int, nargs="+", default=[2])
+    ap.add_argument("--threads", type=int, nargs="+", default=None, help="default: 2 (--quick: 1)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[42])
     ap.add_argument("--override", nargs="*", default=[], help="extra Hydra overrides for every run")
     ap.add_argument("--quick", action="store_true", help="a few steps on 8 videos, no timing meaning")
     ap.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = ap.parse_args()
+    args.threads = args.threads or ([1] if args.quick else [2])
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_demo_") as tmp:
-        overrides = (QUICK + [f"data.root={tmp}/synthetic_quick"] if args.quick else []) + list(args.override)
+        overrides = (QUICK + [f"paths.data_dir={tmp}/data"] if args.quick else []) + list(args.override)
         for threads in args.threads:
             for seed in args.seeds:
                 row = run_once(threads, seed, Path(tmp) / f"t{threads}_s{seed}", overrides)
