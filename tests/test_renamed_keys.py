@@ -13,7 +13,7 @@ from omegaconf import OmegaConf, open_dict
 
 from sam2_video.config import CONFIG_DIR, compose_config
 from sam2_video.errors import ConfigError
-from sam2_video.eval.settings import EvalSettings
+from sam2_video.pipeline.eval_settings import EvalSettings
 from sam2_video.metrics.summary import EvalSummary
 from sam2_video.renamed_keys import RENAMED
 from sam2_video.validation import validate_eval

@@ -7,7 +7,7 @@ from omegaconf import OmegaConf
 
 from sam2_video.config import compose_config
 from sam2_video.eval.evaluate import build_model as eval_build_model
-from sam2_video.eval.settings import EvalSettings
+from sam2_video.pipeline.eval_settings import EvalSettings
 from sam2_video.model.builder import build_model, build_sam2_model
 from sam2_video.training.module import build_module
 
