@@ -22,8 +22,9 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
+from loguru import logger
 
-from sam2_video.autoprompt.checkpoint import ENCODER_PREFIX, read_encoder_state, write_encoder_file
+from sam2_video.autoprompt.checkpoint import ENCODER_PREFIX, encoder_path_for, read_encoder_state, write_encoder_file
 from sam2_video.autoprompt.encoder import ADD, LearnedPrompt, PromptEncoderBase
 from sam2_video.errors import CheckpointError
 from sam2_video.model.sam2_train import SAM2VideoTrainer
@@ -115,6 +116,10 @@ class AutoPromptMixin:
         """Called by ``load_into``: add the encoder weights when ``path`` holds SAM2's only."""
         if any(k.startswith(ENCODER_PREFIX) for k in state):
             return state
+        if self.missing_encoder == "random" and not (self.auto_prompt_checkpoint or encoder_path_for(path).is_file()):
+            logger.warning(f"{path} holds SAM2 weights only and no prompt-encoder file is next to it: the prompt "
+                           "encoder starts from random weights (model.auto_prompt.missing_encoder=random)")
+            return {**state, **{ENCODER_PREFIX + k: v for k, v in self.auto_prompt.state_dict().items()}}
         return {**state, **read_encoder_state(self, path)}
 
     def official_export(self, state: dict, path: Path) -> dict:
@@ -127,10 +132,10 @@ class AutoPromptSAM2(AutoPromptMixin, SAM2VideoTrainer):
     """This project's SAM2 video trainer with a learned prompt encoder (``model.auto_prompt``)."""
 
     def __init__(self, auto_prompt: PromptEncoderBase, auto_prompt_checkpoint: Optional[str] = None,
-                 sam2_checkpoint: Optional[str] = None, **kwargs):
+                 sam2_checkpoint: Optional[str] = None, missing_encoder: str = "error", **kwargs):
         super().__init__(**kwargs)
         self.auto_prompt = auto_prompt
-        self.auto_prompt_checkpoint = auto_prompt_checkpoint
+        self.auto_prompt_checkpoint, self.missing_encoder = auto_prompt_checkpoint, missing_encoder
         if auto_prompt_checkpoint and not sam2_checkpoint:  # they load together, in complete_state
             raise CheckpointError(
                 f"model.auto_prompt.checkpoint_path={auto_prompt_checkpoint} without SAM2 weights: the prompt encoder "

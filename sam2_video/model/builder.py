@@ -45,7 +45,8 @@ def _instantiate(model_cfg: DictConfig, prompt: PromptSpec, seed: int, cache: Op
     auto, extra = model_cfg.get("auto_prompt"), {}
     if auto is not None and auto.get("enabled"):  # prompt-free mode: the net class with a learned prompt encoder
         extra = {"_target_": auto.model_target, "auto_prompt": instantiate(auto.encoder),
-                 "auto_prompt_checkpoint": auto.get("checkpoint_path"), "sam2_checkpoint": model_cfg.checkpoint_path}
+                 "auto_prompt_checkpoint": auto.get("checkpoint_path"), "sam2_checkpoint": model_cfg.checkpoint_path,
+                 "missing_encoder": auto.get("missing_encoder", "error")}
     try:
         return instantiate(model_cfg.net, **train.sam2train_kwargs(),
                            prob_to_use_auto_input_for_train=train.probabilities().auto,

@@ -54,6 +54,7 @@ MODEL = {
     "model.auto_prompt.enabled": Bool(),
     "model.auto_prompt.model_target": Text(),
     "model.auto_prompt.checkpoint_path": Text(null=True),
+    "model.auto_prompt.missing_encoder": Choice("error", "random"),
     "model.auto_prompt.category_ids": Seq(item=Int(0), min_len=1),
     "model.auto_prompt.encoder.hidden": Int(1),
     "model.auto_prompt.encoder.num_sparse_tokens": Int(0),

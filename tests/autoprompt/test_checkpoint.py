@@ -49,6 +49,19 @@ def test_missing_encoder_weights_is_one_line(tmp_path, auto_model):
     assert "\n" not in str(err.value)
 
 
+def test_training_from_a_sam2_only_file_starts_the_encoder_fresh(tmp_path, auto_model):
+    """experiment=autosam2 from Meta's checkpoint (no encoder file can exist yet): SAM2's weights load,
+    the encoder keeps its fresh initialisation (missing_encoder=random); the default still refuses."""
+    official = tmp_path / "model_official.pt"
+    save_official(auto_model, official)
+    (tmp_path / "model_official.auto_prompt.pt").unlink()
+    model = _build(f"model.checkpoint_path={official}", "model.auto_prompt.missing_encoder=random")
+    sam = {k: v for k, v in model.state_dict().items() if not k.startswith("auto_prompt.")}
+    assert all(torch.equal(v, auto_model.state_dict()[k]) for k, v in sam.items())
+    fresh = _build("model.auto_prompt.missing_encoder=random").auto_prompt.state_dict()  # same seed, no file
+    assert all(torch.equal(v, fresh[k]) for k, v in model.auto_prompt.state_dict().items())
+
+
 def test_encoder_without_sam2_weights_is_an_error(tmp_path, auto_model):
     save_official(auto_model, tmp_path / "model_official.pt")
     with pytest.raises(CheckpointError, match="without SAM2 weights"):
