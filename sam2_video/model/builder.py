@@ -79,7 +79,8 @@ def build_sam2_model(model_cfg: DictConfig, prompt: Optional[PromptSpec] = None)
                 "the demo; for real work set model.checkpoint_path=/path/to/sam2.1_hiera_*.pt !!!",
                 model_cfg.variant, seed,
             )
-        apply_trainable_modules(net, list(model_cfg.trainable_modules))
+        modules = model_cfg.trainable_modules  # a list, or one name (``all``)
+        apply_trainable_modules(net, modules if isinstance(modules, str) else list(modules))
         apply_lora(net, model_cfg.get("lora"))
     if model_cfg.get("activation_checkpointing"):
         enable_activation_checkpointing(net)

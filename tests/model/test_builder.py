@@ -129,3 +129,12 @@ def test_prompt_mix_maps_to_metas_two_coins():
     assert astuple(kind_probabilities({"box": 2})) == (1.0, 1.0, 0.0)
     with pytest.raises(ConfigError, match="unknown kinds"):
         kind_probabilities({"scribble": 1.0})
+
+
+def test_trainable_modules_all_as_one_name():
+    """``model.trainable_modules=all`` (a string, not a list) trains everything (not the letters a, l, l)."""
+    from sam2_video.config import compose_config
+    from sam2_video.model.builder import build_sam2_model
+
+    net = build_sam2_model(compose_config(["sam2=debug", "model.trainable_modules=all"]).model)
+    assert all(p.requires_grad for p in net.parameters())
