@@ -87,3 +87,15 @@ def test_hostile_video_ids_cannot_escape_the_work_dir(pair_folder, tmp_path):
     with pytest.raises(DatasetError, match="unsafe key"):
         write_index(tmp_path / "w", [evil, *rest], meta)
     assert not (tmp_path / "w" / INDEX_FILE).exists()
+
+
+def test_folder_frames_are_ordered_naturally(tmp_path):
+    """frame_2 comes before frame_10 (the frame order of every entry point: natural sort)."""
+    from sam2_video.refiner.sources import records_from_folder
+    from tests.refiner.conftest import shapes, write_pair
+
+    for f in (1, 2, 10, 11, 3):
+        write_pair(tmp_path / "images", tmp_path / "masks", f"case0/frame_{f}", shapes(48, 64, f), seed=f)
+    records, _ = records_from_folder(tmp_path / "images", tmp_path / "masks")
+    assert [r.key for r in records] == [f"case0/frame_{f}" for f in (1, 2, 3, 10, 11)]
+    assert [r.frame_id for r in records] == [0, 1, 2, 3, 4]
