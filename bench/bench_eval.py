@@ -13,8 +13,7 @@ same weights, video and mask prompts; best of ``--repeats`` interleaved runs. On
 bf16 autocast (ours: ``eval.autocast=auto``; Meta: ``torch.autocast`` as in Meta's README) and the
 peak GPU memory of each run is recorded. Memory: a full ``evaluate_index`` run (metrics, CSV,
 PNGs) on a synthetic video generated on the fly, each length in a fresh subprocess: peak RSS and
-tracemalloc peak (Python + numpy) during the run (debug SAM2, CPU). Targets: speed ratio >= 1.1 with
-1 object and >= 1.8 with 3 objects, memory ratio (2000 / 200 frames) <= 1.1.
+tracemalloc peak (Python + numpy) during the run (debug SAM2, CPU). Targets: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peak_memory import PeakMemory  # noqa: E402  (bench/peak_memory.py)
+from measure import PeakMemory, Timed, sync  # noqa: E402  (bench/measure.py)
 from sam2_video.config import compose_config
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.model.checkpoint import save_official
@@ -109,12 +108,6 @@ class OnTheFlyVideo(VideoRecord):
         return m[[tid - 1 for tid in track_ids]]
 
 
-def sync(device: torch.device) -> None:
-    """Wait for queued GPU work, so that wall times cover it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int) -> dict:
     """Frames/s of ours and Meta's on one ``num_frames`` video at ``hw`` with ``objects`` mask prompts."""
     device = next(model.parameters()).device
@@ -161,20 +154,6 @@ def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, 
             "ours_peak_mib": peak.mib["ours"]}
 
 
-class _Timed:
-    """Accumulate the wall time of a callable (an instance attribute wrapper)."""
-
-    def __init__(self, fn) -> None:
-        self.fn, self.seconds = fn, 0.0
-
-    def __call__(self, *a, **kw):
-        t0 = time.perf_counter()
-        try:
-            return self.fn(*a, **kw)
-        finally:
-            self.seconds += time.perf_counter() - t0
-
-
 def profile_one_object(model, num_frames: int, hw: tuple[int, int], repeats: int, encode_batch: int = 8) -> dict:
     """Where our 1-object time goes, per frame (ms, best of ``repeats``): JPEG decode, resize +
     normalisation, image encoder, per-frame feature preparation, SAM heads + memory attention,
@@ -187,7 +166,7 @@ def profile_one_object(model, num_frames: int, hw: tuple[int, int], repeats: int
         best: dict[str, float] = {}
         for _ in range(repeats + 1):  # the first run warms up
             parts = {k: 0.0 for k in ("decode", "resize_normalise", "image_encoder", "logits_to_video")}
-            hooks = {name: _Timed(getattr(model, name)) for name in
+            hooks = {name: Timed(getattr(model, name)) for name in
                      ("_prepare_backbone_features", "_track_step", "_encode_new_memory")}
             for name, h in hooks.items():
                 setattr(model, name, h)

@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,16 +31,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import sync  # noqa: E402,F401  (bench/measure.py; bench_memory imports it from here)
 from sam2_video.config import build, compose_config
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.refiner.export import export_onnx, median_ms, ort_session
 from sam2_video.refiner.model import count_parameters
 from sam2_video.inference.single_frame import SingleFrameSAM
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def ort_latency(onnx_path: Path, feeds: dict, device: torch.device, runs: int) -> dict:

@@ -31,7 +31,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peak_memory import PeakMemory  # noqa: E402  (bench/peak_memory.py)
+from measure import PeakMemory  # noqa: E402  (bench/measure.py)
 from sam2_video.config import compose_config
 from sam2_video.model.builder import build_sam2_model
 from sam2_video.model.checkpoint import save_official

@@ -40,6 +40,8 @@ from hydra.utils import instantiate
 from loguru import logger
 from omegaconf import DictConfig, OmegaConf
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import sync  # noqa: E402,F401  (bench/measure.py; bench_memory imports it from here)
 from sam2_video.config import build, compose_config
 from sam2_video.data.synthetic import generate_dataset
 from sam2_video.model.meta import meta_model_tree
@@ -217,12 +219,6 @@ def run_config(spec: str, args, device: torch.device) -> dict:
 def paired_ratio(times: dict[str, list[float]]) -> float:
     """Median over timed steps of ours / Meta (step i of both paths does the same work)."""
     return statistics.median(a / b for a, b in zip(times["ours"], times["meta"]))
-
-
-def sync(device: torch.device) -> None:
-    """Wait for queued GPU work so that wall times cover it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def profile_step(paths, batch, autocast, top: int, device: torch.device) -> None:
