@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator, Optional, Protocol
 import numpy as np
 from PIL import Image
 
-from sam2_video.data.folders import FRAME_SUFFIXES, natural_key
+from sam2_video.data.folders import FRAME_SUFFIXES, ordered_images
 from sam2_video.errors import DatasetError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
@@ -72,10 +72,10 @@ class FolderSource:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise DatasetError(f"{key}={self.folder}: not a folder of frames ({'/'.join(FRAME_SUFFIXES)})")
-        self.files = sorted((p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in FRAME_SUFFIXES),
-                            key=lambda p: natural_key(p.stem))
-        if not self.files:
-            raise DatasetError(f"{key}={self.folder}: no frames ({'/'.join(FRAME_SUFFIXES)}) in this folder")
+        try:
+            self.files = ordered_images(self.folder)  # the one frame-order rule (natural sort of the stems)
+        except DatasetError:
+            raise DatasetError(f"{key}={self.folder}: no frames ({'/'.join(FRAME_SUFFIXES)}) in this folder") from None
         self.name = self.folder.name
         try:
             with Image.open(self.files[0]) as im:
