@@ -20,6 +20,7 @@ from typing import Any, Optional
 import numpy as np
 
 from sam2_video.pipeline.sinks.logit_store import LogitStore
+from sam2_video.pipeline.sinks.prompts_sink import PromptsFiles
 from sam2_video.pipeline.run import FrameResult, Sink, VideoContext
 from sam2_video.pipeline.sinks.staged import CocoResultsStream, CsvStream, MaskDir, VideoDir
 
@@ -160,8 +161,6 @@ class LogitCache(Sink):
 def standard_outputs(out: Path, save_masks: bool, save_rle: bool, save_video: bool, video_fps: float,
                      num_worst_frames: int, save_prompts: bool = False) -> dict[str, Optional[Sink]]:
     """The outputs of ``baseline_eval.py`` (per-frame CSV always; the others as the settings say)."""
-    from sam2_video.pipeline.sinks.prompts_sink import PromptsFiles
-
     return {"frames": FrameCsv(out / "metrics_per_frame.csv"),
             "prompts": PromptsFiles(out / "prompts") if save_prompts else None,
             "masks": MaskPngs(out / "masks") if save_masks else None,
