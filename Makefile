@@ -34,8 +34,12 @@ $(STAMP): requirements.txt pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python train.py experiment=demo
 
+# The fast suite runs on TEST_WORKERS pytest-xdist workers, 1 torch thread each (no oversubscription
+# of the 2 cores); test files are not split between workers (--dist loadfile), so module fixtures are
+# built once. `TEST_WORKERS=0 make test` runs it in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -15,6 +17,57 @@ from PIL import Image
 from sam2_video.config import compose_config
 
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliRun:
+    """What one command line gave (the fields of ``subprocess.CompletedProcess`` the tests read)."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capfd) -> Callable[..., CliRun]:
+    """``run_cli("train.py", *args, cwd=...)``: the top-level script run IN this process, as
+    ``python <script> <args>`` from ``cwd`` is: its exit status (``sys.exit``), stdout and stderr (file
+    descriptors 1 / 2). For refusals and short commands: it saves the ~3 s interpreter start-up of a
+    subprocess. Runs that train, sweep or are killed use a real subprocess."""
+    import logging
+    import runpy
+
+    from hydra.core.global_hydra import GlobalHydra
+    from loguru import logger
+
+    def _run(script: str, *args: str, cwd: Path = REPO) -> CliRun:
+        root = logging.getLogger()
+        handlers, level = list(root.handlers), root.level
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", [str(REPO / script), *args])
+        capfd.readouterr()
+        code = 0
+        try:
+            if script.endswith(".py"):
+                runpy.run_path(str(REPO / script), run_name="__main__")
+            else:  # a module: python -m <script>
+                runpy.run_module(script, run_name="__main__", alter_sys=True)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:  # what a script sets up process-wide: Hydra's global state, log sinks and handlers
+            GlobalHydra.instance().clear()
+            logger.remove()
+            logger.add(lambda m: sys.stderr.write(m), level="DEBUG")  # follows pytest's capture
+            for h in [h for h in root.handlers if h not in handlers]:
+                root.removeHandler(h)
+                h.close()
+            root.setLevel(level)
+        out, err = capfd.readouterr()
+        return CliRun([script, *args], code, out, err)
+
+    return _run
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import yaml
 from omegaconf import OmegaConf, open_dict
 
-from sam2_video.config import CONFIG_DIR, compose_config
+from sam2_video.config import compose_config
 from sam2_video.errors import ConfigError
 from sam2_video.pipeline.eval_settings import EvalSettings
 from sam2_video.metrics.summary import EvalSummary
@@ -60,11 +57,9 @@ def test_removed_key_in_a_yaml_file_names_its_replacement(old, value, new):
 
 @pytest.mark.parametrize("argv, shown", [(["eval.prompt_type=box"], "box"),
                                          (["-m", "eval.prompt_type=box,mask"], "box,mask")])  # a sweep too
-def test_entry_point_refuses_a_removed_key_with_one_line_and_exit_2(tmp_path, argv, shown):
+def test_entry_point_refuses_a_removed_key_with_one_line_and_exit_2(tmp_path, run_cli, argv, shown):
     out = tmp_path / "run"
-    r = subprocess.run([sys.executable, str(CONFIG_DIR.parent / "baseline_eval.py"), "sam2=debug", *argv,
-                        f"output_dir={out}"], cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"},
-                       capture_output=True, text=True, timeout=300)
+    r = run_cli("baseline_eval.py", "sam2=debug", *argv, f"output_dir={out}", cwd=tmp_path)
     assert r.returncode == 2, r.stderr[-2000:]
     errors = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(errors) == 1 and f"eval.prompt_type={shown}" in errors[0] and f"use prompt.kind={shown}" in errors[0]

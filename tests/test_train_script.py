@@ -1,4 +1,5 @@
-"""Smoke tests of the train.py entry point (subprocess, as a user runs it)."""
+"""Smoke tests of the train.py entry point: a training run in a subprocess, as a user runs it; help,
+``--cfg`` and refusals in this process (``run_cli``)."""
 
 from __future__ import annotations
 
@@ -27,17 +28,17 @@ def common(tmp_path: Path, root: Path) -> list[str]:
             f"paths.root_dir={tmp_path}", "data.clip_length=4", "trainer.limit_val_batches=1"]
 
 
-def test_help_and_cfg_job():
-    out = run("--help")
+def test_help_and_cfg_job(run_cli):
+    out = run_cli("train.py", "--help")
     assert out.returncode == 0 and "sam2: " in out.stdout and "debug" in out.stdout
-    job = run("sam2=debug", "--cfg", "job")
+    job = run_cli("train.py", "sam2=debug", "--cfg", "job")
     assert job.returncode == 0 and "variant: debug" in job.stdout
 
 
-def test_bad_override_and_bad_value_exit_nonzero(tmp_path):
-    bad_group = run("data=no_such_dataset")
+def test_bad_override_and_bad_value_exit_nonzero(tmp_path, run_cli):
+    bad_group = run_cli("train.py", "data=no_such_dataset")
     assert bad_group.returncode != 0 and "no_such_dataset" in bad_group.stderr
-    bad_module = run("sam2=debug", "model.trainable_modules=[memory_attn]", f"paths.root_dir={tmp_path}")
+    bad_module = run_cli("train.py", "sam2=debug", "model.trainable_modules=[memory_attn]", f"paths.root_dir={tmp_path}")
     assert bad_module.returncode == 2 and "memory_attn" in bad_module.stderr
     assert "Traceback" not in bad_module.stderr
     assert not [p for p in tmp_path.rglob("config.yaml") if ".hydra" not in p.parts]  # no run config written

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import av
@@ -18,7 +15,6 @@ from sam2_video.errors import UserError
 from sam2_video.model.checkpoint import save_official
 from tests.conftest import shapes_video
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -103,12 +99,10 @@ def test_bad_input_is_one_line_and_no_output(tmp_path, inputs, exported, case):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-def test_cli_exit_2_without_partial_output(tmp_path, inputs):
+def test_cli_exit_2_without_partial_output(tmp_path, inputs, run_cli):
     out = tmp_path / "out"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "predict.py", "sam2=debug", "model.auto_prompt.enabled=true",
-                        f"predict.input={inputs / 'empty'}", f"output_dir={out}"],
-                       cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    r = run_cli("predict.py", "sam2=debug", "model.auto_prompt.enabled=true", f"predict.input={inputs / 'empty'}",
+                f"output_dir={out}")
     assert r.returncode == 2, r.stderr[-2000:]
     errors = [ln for ln in r.stderr.splitlines() if "ERROR" in ln]
     assert len(errors) == 1 and "no frames" in errors[0]

@@ -6,6 +6,7 @@ The scripts run concurrently in subprocesses (1 torch thread each); no timing is
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -33,20 +34,33 @@ SCRIPTS = run_all.discover()
 FAST = {"bench_train.py", "bench_eval.py", "bench_loader.py", "bench_threshold.py"}
 
 
-def _quick_run(script: Path) -> subprocess.CompletedProcess:
+# Extra arguments of the fast quick runs: their JSON results (and the 1-object profile) are checked too.
+JSON_OUT = {"bench_eval.py": ["--profile"], "bench_threshold.py": []}
+
+
+def _quick_run(script: Path, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(run_all.command(script, quick=True), cwd=BENCH_DIR.parent, env=env, text=True,
-                          capture_output=True, timeout=900)
+    return subprocess.run(run_all.command(script, quick=True) + list(extra), cwd=BENCH_DIR.parent, env=env,
+                          text=True, capture_output=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
-def outputs() -> dict[str, subprocess.CompletedProcess]:
-    """Quick runs of the fast scripts, two at a time (the CI machine has 2 cores)."""
+def outputs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Quick runs of the fast scripts, two at a time (the CI machine has 2 cores); those in ``JSON_OUT``
+    also write ``<tmp>/<script>.json``, whose path is kept as ``result.json_path``."""
     from concurrent.futures import ThreadPoolExecutor
 
+    tmp = tmp_path_factory.mktemp("bench_json")
     fast = [s for s in SCRIPTS if s.name in FAST]
+
+    def run(script: Path) -> subprocess.CompletedProcess:
+        extra = ("--json", str(tmp / f"{script.name}.json"), *JSON_OUT[script.name]) if script.name in JSON_OUT else ()
+        res = _quick_run(script, extra)
+        res.json_path = tmp / f"{script.name}.json"
+        return res
+
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip([s.name for s in fast], pool.map(_quick_run, fast)))
+        return dict(zip([s.name for s in fast], pool.map(run, fast)))
 
 
 def _check(res: subprocess.CompletedProcess, script: str) -> None:
@@ -77,3 +91,16 @@ def test_heavy_quick_run_succeeds_and_reports_a_ratio(script):
 def test_bench_train_quick_reports_ours_over_meta(outputs):
     out = outputs["bench_train.py"].stdout
     assert re.search(r"ratio ours/Meta .*debug \d+\.\d+x", out), out
+
+
+def test_bench_eval_quick_json_has_both_object_counts_memory_and_profile(outputs):
+    _check(outputs["bench_eval.py"], "bench_eval.py")
+    res = json.loads(outputs["bench_eval.py"].json_path.read_text())
+    assert [s["objects"] for s in res["speed"]] == [1, 3] and res["memory_ratio_rss"] > 0
+    prof = res["profile_1_object_ms_per_frame"]
+    assert prof["image_encoder"] > 0 and prof["memory_encoder"] > 0 and prof["total"] >= prof["decode"] > 0
+
+
+def test_bench_threshold_quick_json_has_the_ratio(outputs):
+    _check(outputs["bench_threshold.py"], "bench_threshold.py")
+    assert json.loads(outputs["bench_threshold.py"].json_path.read_text())["ratio_11_vs_eval_lean"] > 0

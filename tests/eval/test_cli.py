@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +41,9 @@ def tree(tmp_path_factory, synth_index, synth_root, repo):
     return t
 
 
-def test_baseline_eval_bad_config_exits_2(tmp_path, synth_root, repo, synth_overrides):
-    r = subprocess.run([sys.executable, "baseline_eval.py", "sam2=debug", f"data.root={synth_root}", *synth_overrides,
-                        "prompt.kind=lasso", f"output_dir={tmp_path}", f"hydra.run.dir={tmp_path}"],
-                       cwd=repo, env=ENV, capture_output=True, text=True, timeout=300)
+def test_baseline_eval_bad_config_exits_2(tmp_path, synth_root, synth_overrides, run_cli):
+    r = run_cli("baseline_eval.py", "sam2=debug", f"data.root={synth_root}", *synth_overrides, "prompt.kind=lasso",
+                f"output_dir={tmp_path}", f"hydra.run.dir={tmp_path}")
     assert r.returncode == 2, r.stderr[-2000:]
     assert "prompt.kind='lasso'" in r.stderr
     assert not (tmp_path / "summary.json").exists()

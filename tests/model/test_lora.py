@@ -101,8 +101,11 @@ def _meta_logits(predictor, folder: Path, masks: np.ndarray) -> dict[int, torch.
     return {t: m.clone() for t, _, m in predictor.propagate_in_video(state)}
 
 
+# The debug variant runs the same LoRA / merge / export code in the fast suite; sam2.1_tiny (a real
+# Hiera, 39M parameters) takes ~12 s and runs with `make test-slow`.
 @pytest.mark.parametrize("variant,overrides,t_len", [("debug", [], 6),
-                                                      ("sam2.1_tiny", ["model.image_size=256"], 3)])
+                                                      pytest.param("sam2.1_tiny", ["model.image_size=256"], 3,
+                                                                   marks=pytest.mark.slow)])
 def test_merged_export_reproduces_adapted_model_in_meta_predictor(tmp_path, variant, overrides, t_len):
     torch.manual_seed(0)
     cfg = _cfg(variant, *overrides)

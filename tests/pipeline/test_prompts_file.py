@@ -4,10 +4,6 @@ checked against the frame size (one line naming the file, frame and object; noth
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +14,6 @@ from sam2_video.pipeline.prompts_file import read_prompts_file, write_prompts_fi
 from sam2_video.prompt import FramePrompt
 from tests.conftest import shapes_video
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_written_file_reads_back_the_same_prompts(tmp_path):
@@ -56,16 +51,15 @@ def test_bad_entries_are_one_line_naming_file_frame_and_object(tmp_path, entry, 
     assert "p.json" in msg and "frame" in msg and "3" in msg and "\n" not in msg
 
 
-def test_predict_refuses_a_box_outside_the_frame_and_writes_nothing(tmp_path):
+def test_predict_refuses_a_box_outside_the_frame_and_writes_nothing(tmp_path, run_cli):
     frames, _ = shapes_video(4, 64, 64)
     (tmp_path / "f").mkdir()
     for t, img in enumerate(frames):
         Image.fromarray(img).save(tmp_path / "f" / f"{t}.jpg")
     (tmp_path / "p.json").write_text(json.dumps({"0": {"1": {"box": [640, 640, 1280, 1280]}}}))
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "predict.py", "sam2=debug", f"predict.input={tmp_path / 'f'}",
-                        f"predict.prompts={tmp_path / 'p.json'}", f"output_dir={out}"], cwd=REPO, capture_output=True,
-                       text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    r = run_cli("predict.py", "sam2=debug", f"predict.input={tmp_path / 'f'}", f"predict.prompts={tmp_path / 'p.json'}",
+                f"output_dir={out}")
     errors = [ln for ln in r.stderr.splitlines() if "ERROR" in ln]
     assert r.returncode == 2 and len(errors) == 1, r.stderr[-2000:]
     assert "p.json frame 0 object 1" in errors[0] and "not inside the frame" in errors[0]

@@ -139,17 +139,9 @@ def test_config_schema_and_stream_settings_agree_on_memory_caps(override, accept
                 check()
 
 
-def test_top_level_stream_script_help_and_refusal(monkeypatch, capsys, tmp_path):
-    import runpy
-    from pathlib import Path
-
-    script = str(Path(__file__).resolve().parents[2] / "stream.py")
-    monkeypatch.setattr(sys, "argv", ["stream.py", "--help"])
-    with pytest.raises(SystemExit) as exc:
-        runpy.run_path(script, run_name="__main__")
-    assert exc.value.code in (0, None)
-    text = capsys.readouterr().out
-    assert "frame by frame" in text and "stream: " in text  # its own description, then Hydra's groups
-    out = subprocess.run([sys.executable, script, "stream.ema_alpha=1.0", f"output_dir={tmp_path / 'run'}"],
-                         capture_output=True, text=True, timeout=300)
+def test_top_level_stream_script_help_and_refusal(run_cli, tmp_path):
+    help_ = run_cli("stream.py", "--help")
+    assert help_.returncode == 0
+    assert "frame by frame" in help_.stdout and "stream: " in help_.stdout  # its own description, then Hydra's groups
+    out = run_cli("stream.py", "stream.ema_alpha=1.0", f"output_dir={tmp_path / 'run'}")
     assert out.returncode == 2 and "stream.ema_alpha" in out.stderr and not (tmp_path / "run").exists()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +11,6 @@ from sam2_video.validation import validate_eval, validate_train
 from sam2_video.validation.environment import AVAILABLE_ENV, available_memory_bytes, check_cpu_memory
 from sam2_video.validation.memory import CALIBRATION, Footprint, eval_bytes, training_bytes
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _cfg(*overrides: str):
@@ -73,12 +68,11 @@ def test_evaluation_at_1024_px_on_cpu_is_checked_too(monkeypatch):
     validate_eval(_cfg("eval.device=cpu"))
 
 
-def test_bare_train_py_is_refused_in_one_line_before_anything_is_written(tmp_path):
-    env = dict(os.environ, OMP_NUM_THREADS="1", **{AVAILABLE_ENV: "24G"})
+def test_bare_train_py_is_refused_in_one_line_before_anything_is_written(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setenv(AVAILABLE_ENV, "24G")
     if __import__("torch").cuda.is_available():
         pytest.skip("bare train.py trains on the GPU here")
-    out = subprocess.run([sys.executable, str(REPO / "train.py"), f"paths.root_dir={tmp_path}"],  # bare: auto = CPU
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    out = run_cli("train.py", f"paths.root_dir={tmp_path}", cwd=tmp_path)  # bare: auto = CPU
     assert out.returncode == 2, out.stderr[-2000:]
     errors = [ln for ln in out.stderr.splitlines() if "ERROR" in ln]
     assert len(errors) == 1 and "model.image_size=1024" in errors[0] and "Traceback" not in out.stderr
