@@ -44,8 +44,8 @@ def test_bad_override_and_bad_value_exit_nonzero(tmp_path, run_cli):
     assert not [p for p in tmp_path.rglob("config.yaml") if ".hydra" not in p.parts]  # no run config written
 
 
-def test_one_epoch_run(tmp_path, synthetic_root):
-    out = run(*common(tmp_path, synthetic_root), "trainer.max_epochs=1", "trainer.limit_train_batches=1",
+def test_one_epoch_run(tmp_path, synthetic_root, run_cli):
+    out = run_cli("train.py", *common(tmp_path, synthetic_root), "trainer.max_epochs=1", "trainer.limit_train_batches=1",
               "evaluate_after_training=false", f"output_dir={tmp_path / 'run'}")
     assert out.returncode == 0, out.stderr[-2000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())

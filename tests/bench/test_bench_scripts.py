@@ -1,6 +1,7 @@
 """Every bench/bench_*.py runs in its quick form (as `bench/run_all.py --quick` runs it) and prints a ratio.
 
-The scripts run concurrently in subprocesses (1 torch thread each); no timing is asserted.
+The fast scripts run one after the other in this process (``runpy``, the argv ``run_all`` gives them: no
+~5-9 s interpreter + Lightning start-up each); the heavy ones (``slow``) in subprocesses. No timing is asserted.
 """
 
 from __future__ import annotations
@@ -44,23 +45,49 @@ def _quick_run(script: Path, extra: tuple[str, ...] = ()) -> subprocess.Complete
                           text=True, capture_output=True, timeout=900)
 
 
+def _quick_run_here(script: Path, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """``_quick_run`` in this process: ``python <script> <quick args>`` as ``__main__`` with 1 torch thread;
+    stdout / stderr captured, ``SystemExit`` as the exit status."""
+    import contextlib
+    import io
+    import runpy
+    import sys
+    import traceback
+
+    import torch
+    from loguru import logger
+
+    argv = run_all.command(script, quick=True)[1:] + list(extra)
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    threads, saved_argv, saved_path = torch.get_num_threads(), sys.argv, list(sys.path)
+    torch.set_num_threads(1)
+    try:
+        sys.argv = argv
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except Exception:  # noqa: BLE001 - reported as a failed run, with its traceback
+        code, _ = 1, err.write(traceback.format_exc())
+    finally:
+        sys.argv, sys.path[:] = saved_argv, saved_path
+        torch.set_num_threads(threads)
+        logger.remove()  # a script may have pointed Loguru at the captured stderr
+        logger.add(lambda m: sys.stderr.write(m), level="INFO")
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """Quick runs of the fast scripts, two at a time (the CI machine has 2 cores); those in ``JSON_OUT``
-    also write ``<tmp>/<script>.json``, whose path is kept as ``result.json_path``."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Quick runs of the fast scripts; those in ``JSON_OUT`` also write ``<tmp>/<script>.json``, whose path
+    is kept as ``result.json_path``."""
     tmp = tmp_path_factory.mktemp("bench_json")
-    fast = [s for s in SCRIPTS if s.name in FAST]
-
-    def run(script: Path) -> subprocess.CompletedProcess:
+    results = {}
+    for script in (s for s in SCRIPTS if s.name in FAST):
         extra = ("--json", str(tmp / f"{script.name}.json"), *JSON_OUT[script.name]) if script.name in JSON_OUT else ()
-        res = _quick_run(script, extra)
+        results[script.name] = res = _quick_run_here(script, extra)
         res.json_path = tmp / f"{script.name}.json"
-        return res
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip([s.name for s in fast], pool.map(run, fast)))
+    return results
 
 
 def _check(res: subprocess.CompletedProcess, script: str) -> None:

@@ -1,17 +1,13 @@
-"""A converted EndoVis tree trains through `train.py data=endovis17 data.root=...` (as a user runs it)."""
+"""A converted EndoVis tree trains through `train.py data=endovis17 data.root=...` (as a user runs it, in this
+process: ``run_cli``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
 
 
-def test_converted_endovis17_trains_one_step(raw, script, tmp_path):
+
+def test_converted_endovis17_trains_one_step(raw, script, tmp_path, run_cli):
     root = raw.endovis17(tmp_path / "raw", frames=4)
     out = tmp_path / "coco"
     assert script("convert_endovis_to_coco")(
@@ -23,8 +19,7 @@ def test_converted_endovis17_trains_one_step(raw, script, tmp_path):
             "logger=none", "data.num_workers=0", "data.clip_length=3", "trainer.max_epochs=1",
             "trainer.limit_train_batches=1", "trainer.limit_val_batches=1", f"paths.root_dir={tmp_path}",
             f"output_dir={run_dir}"]
-    proc = subprocess.run([sys.executable, "train.py", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=600, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    proc = run_cli("train.py", *args)
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["global_step"] == 1

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -91,23 +89,21 @@ def test_planner_and_outputs_plug_into_the_loop(synth_cfg, synth_index, debug_mo
     assert len(full.objects) > len(res.objects)  # the plan, not the loop, chose the objects
 
 
-def test_baseline_eval_and_grid_search_agree_from_the_command_line(scripts, repo, synth_root, synth_overrides,
-                                                                   tmp_path):
+def test_baseline_eval_and_grid_search_agree_from_the_command_line(scripts, synth_root, synth_overrides, tmp_path,
+                                                                   run_cli):
     """Random weights (sam2=debug, no checkpoint): both entry points build the same model from the seed."""
     common = ["sam2=debug", f"data.root={synth_root}", *synth_overrides, "eval.max_videos=2", "eval.report=false",
               "eval.save_masks=false"]
     out = tmp_path / "eval"
-    subprocess.run([sys.executable, str(repo / "baseline_eval.py"), *common, "eval.threshold=0.5",
-                    f"output_dir={out}"], check=True, capture_output=True, cwd=tmp_path,
-                   env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
-    overall = EvalSummary.read(out).overall
     grid = scripts("grid_search_threshold")
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the baseline_eval.py subprocess (OMP_NUM_THREADS=1): same kernels, same floats
+    torch.set_num_threads(1)  # both runs on the same kernels: the same floats
     try:
+        assert run_cli("baseline_eval.py", *common, "eval.threshold=0.5", f"output_dir={out}", cwd=tmp_path).returncode == 0
         assert grid.main(["--output-dir", str(tmp_path / "grid"), "--thresholds", "0.3,0.5", *common]) == 0
     finally:
         torch.set_num_threads(threads)
+    overall = EvalSummary.read(out).overall
     row = json.loads((tmp_path / "grid" / "best_thresholds.json").read_text())
     table = {float(r["threshold"]): r for r in _csv(tmp_path / "grid" / "thresholds.csv")}
     for m in ("JF", "J", "F", "dice", "challenge_iou"):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import av
 import numpy as np
@@ -74,13 +72,11 @@ def test_colours_by_object_id_identical_in_ground_truth_and_prediction():
     assert sat(a[:5, 35:]) < 0.6 * sat(img[:5, 35:])
 
 
-def test_baseline_eval_save_video_writes_playable_mp4s(tmp_path, synth_index, synth_root, repo, synth_overrides):
+def test_baseline_eval_save_video_writes_playable_mp4s(tmp_path, synth_index, synth_root, synth_overrides, run_cli):
     out = tmp_path / "eval"
-    r = subprocess.run([sys.executable, "baseline_eval.py", "sam2=debug", f"data.root={synth_root}", *synth_overrides,
-                        "eval.save_video=true", "eval.video_fps=4", "eval.max_videos=2", "eval.save_masks=false",
-                        "eval.num_worst_frames=1", f"output_dir={out}", f"hydra.run.dir={out}"],
-                       cwd=repo, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-                       timeout=300)
+    r = run_cli("baseline_eval.py", "sam2=debug", f"data.root={synth_root}", *synth_overrides, "eval.save_video=true",
+                "eval.video_fps=4", "eval.max_videos=2", "eval.save_masks=false", "eval.num_worst_frames=1",
+                f"output_dir={out}", f"hydra.run.dir={out}")
     assert r.returncode == 0, r.stderr[-3000:]
     records = synth_index.videos[:2]
     files = sorted(p.name for p in (out / "videos").iterdir())

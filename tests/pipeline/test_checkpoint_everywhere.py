@@ -4,9 +4,6 @@ encoder), and a prompt-free ``.ckpt`` is evaluated prompt-free unless the comman
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,6 @@ from sam2_video.model.stored_config import MODEL_CONFIG_KEY, model_settings
 from tests.autoprompt.conftest import auto_cfg, make_auto_model
 from tests.conftest import make_debug_model
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _ckpt(cfg, model, path: Path) -> Path:
@@ -50,14 +46,13 @@ def test_stream_and_refiner_priors_take_a_ckpt_of_another_variant(ckpts, synthet
     assert out["priors"]["written"] > 0
 
 
-def test_prompt_free_ckpt_is_evaluated_prompt_free_unless_the_kind_is_set(ckpts, synthetic_root, tmp_path):
+def test_prompt_free_ckpt_is_evaluated_prompt_free_unless_the_kind_is_set(ckpts, synthetic_root, tmp_path, run_cli):
     from sam2_video.eval.evaluate import evaluate
 
     common = [f"model.checkpoint_path={ckpts[1]}", f"data.root={synthetic_root}", "eval.max_videos=1",
               "eval.report=false", "eval.save_masks=false"]
     evaluate(compose_config([*common, f"output_dir={tmp_path / 'auto'}"]))
     assert json.loads((tmp_path / "auto" / "summary.json").read_text())["prompt"]["kind"] == "auto"
-    r = subprocess.run([sys.executable, "baseline_eval.py", *common, "prompt.kind=mask", f"output_dir={tmp_path / 'm'}"],
-                       cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    r = run_cli("baseline_eval.py", *common, "prompt.kind=mask", f"output_dir={tmp_path / 'm'}")
     assert r.returncode == 0, r.stderr[-2000:]
     assert json.loads((tmp_path / "m" / "summary.json").read_text())["prompt"]["kind"] == "mask"
