@@ -55,6 +55,22 @@ def test_scorer_equals_reference_metrics(seed, non_overlap):
         np.testing.assert_array_equal(s.class_gt, cg)
 
 
+@pytest.mark.parametrize("thresholds", [[0.5], [0.3, 0.5, 0.7]])
+def test_tied_objects_give_the_pixel_to_the_lowest_index(thresholds):
+    """One object per pixel: the highest logit wins; on a tie (here exact equal logits) the first object,
+    as numpy's argmax; the single-threshold fast path gives the same levels as the multi-threshold one."""
+    logits = torch.full((3, 4, 5), -3.0)
+    logits[:, 0] = 2.0  # row 0: all three tied
+    logits[1:, 1] = 1.5  # row 1: objects 1 and 2 tied
+    logits[2, 2], logits[1, 2] = 2.5, 1.0  # row 2: object 2 highest
+    q = ThresholdScorer(thresholds, non_overlap=True).quantize(logits)
+    winner = logits.numpy().argmax(0)
+    probs = torch.sigmoid(logits).numpy()
+    for k, tau in enumerate(thresholds):
+        np.testing.assert_array_equal(q > k, (probs > tau) & (winner[None] == np.arange(3)[:, None, None]))
+    assert q[0, 0].all() and not q[1:, 0].any() and q[1, 1].all() and not q[2, 1].any() and q[2, 2].all()
+
+
 def test_one_pixel_and_edges():
     logits = torch.full((1, 7, 9), -5.0)
     logits[0, 6, 8] = 5.0  # bottom-right corner pixel
