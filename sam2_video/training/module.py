@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import random
+import warnings
 from typing import Callable, Mapping, Optional
 
 import lightning as L
@@ -91,10 +92,16 @@ class SAM2VideoModule(L.LightningModule):
         return self.model(batch.to_sam2(), prompts, prompt_kind=prompt_kind, frame_keys=keys,
                           categories=batch.category_ids)  # categories: a learned prompt (kind auto) reads them
 
-    def training_step(self, batch: ClipBatch, batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch: ClipBatch, batch_idx: int) -> Optional[torch.Tensor]:
         outs = self(batch)
         losses = self.loss(outs, batch.masks)
         total = losses[CORE_LOSS_KEY]
+        if not total.requires_grad:  # e.g. every frame of a short clip a conditioning frame, only memory modules trained
+            logger.debug(f"clip(s) {', '.join(batch.clip_ids)}: no trainable module on the loss path; step skipped")
+            warnings.warn("no trainable module is on this clip's loss path (model.trainable_modules): its optimizer "
+                          "step is skipped, as every such clip's (the DEBUG log names them); a longer "
+                          "data.clip_length avoids them")
+            return None  # Lightning skips backward and the optimizer step
         if not torch.isfinite(total):
             raise TrainingDivergedError(
                 f"non-finite loss {total.item()} at global step {self.global_step} on clip(s) "

@@ -81,3 +81,18 @@ def test_nan_loss_stops_with_step_and_clip(make_cfg, monkeypatch):
     monkeypatch.setattr(losses.SAM2VideoLoss, "forward", nan_forward)
     with pytest.raises(TrainingDivergedError, match=r"global step 0 on clip\(s\) synth_\d+@\d+"):
         train(make_cfg(*FAST))
+
+
+def test_clip_whose_loss_reaches_no_trainable_module_is_skipped_not_a_crash(make_cfg):
+    """2-frame clips with up to 2 initial conditioning frames: some clips have no frame that reads
+    memory, so with only the memory modules trained their loss has no gradient. Those optimizer steps
+    are skipped (a warning names the clip); the others train."""
+    cfg = make_cfg("trainer.max_epochs=1", "trainer.limit_train_batches=8", "trainer.limit_val_batches=1",
+                   "evaluate_after_training=false", "data.clip_length=2", "data.augment=null",
+                   "model.trainable_modules=[memory_attention,memory_encoder]",
+                   "prompt.train.num_init_cond_frames=2", "prompt.train.mix={point: 0.0, box: 0.0, mask: 1.0}")
+    with pytest.warns(UserWarning) as record:
+        result = train(cfg)
+    skipped = [w for w in record if "no trainable module is on this clip's loss path" in str(w.message)]
+    assert 0 < len(skipped) < 8  # some clips skipped, the others trained
+    assert result["global_step"] == 8  # the run finished its 8 batches (Lightning counts skipped steps too)
