@@ -36,20 +36,10 @@ def objective(metrics: dict, name: str) -> float:
 
 
 def main(cfg) -> Optional[float]:
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    from sam2_video.errors import UserError
     from sam2_video.training.train import train  # imported after the checks: a refusal stays fast
 
-    try:
-        metrics = train(cfg)
-        return objective(metrics, cfg.optimized_metric) if cfg.get("optimized_metric") else None
-    except UserError as exc:
-        if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
-            # one job of a sweep: a failed job (the sweeper records it, e.g. an Optuna trial FAIL), not an exit
-            raise RuntimeError(f"{cfg.output_dir}: {exc}") from exc
-        raise
+    metrics = train(cfg)  # a UserError: exit 2 in a single run, a failed job in a sweep (sam2_video.cli)
+    return objective(metrics, cfg.optimized_metric) if cfg.get("optimized_metric") else None
 
 
 if __name__ == "__main__":

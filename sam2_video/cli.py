@@ -63,6 +63,14 @@ def remove_unused_run_dir() -> None:
             out.rmdir()
 
 
+def in_sweep() -> bool:
+    """Whether this process runs a job of a Hydra multirun (``-m``)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
 def run_dir_follows_output_dir(argv: list[str]) -> list[str]:
     """Add ``hydra.run.dir=X`` to command-line overrides that set ``output_dir=X`` (single runs), so
     Hydra's own files go to the chosen folder instead of an unused ``outputs/<date>/<time>``."""
@@ -116,8 +124,11 @@ def hydra_main(config_name: str = "config", check: Optional[Callable[[DictConfig
             with exit_on_user_error():
                 try:
                     return fn(cfg)
-                except UserError:
+                except UserError as exc:
                     remove_unused_run_dir()
+                    if in_sweep():  # one job of a sweep: a failed job (the launcher / sweeper records it,
+                        # e.g. an Optuna trial FAIL, and the other jobs run), not an exit of the whole sweep
+                        raise RuntimeError(f"{cfg.get('output_dir')}: {exc}") from exc
                     raise
 
         run.__name__ = fn.__name__

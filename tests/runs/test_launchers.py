@@ -29,3 +29,14 @@ def test_two_job_multirun_of_baseline_eval(launcher, eval_overrides, run_script,
     runs = collect_runs(sweep)  # python -m sam2_video.results reads the launcher's folder (.submitit is no run)
     assert sorted(r.path.name for r in runs) == ["0", "1"]
     assert all(r.status == "ok" and "eval/JF" in r.metrics for r in runs)
+
+
+def test_a_refused_job_fails_alone_in_a_basic_launcher_sweep(eval_overrides, run_cli, tmp_path):
+    """One job's bad value (refused when the job validates its config) is that job's failure: the other
+    job of the sweep still runs and writes its summary; the sweep exits non-zero naming the key."""
+    sweep = tmp_path / "sweep"
+    out = run_cli("baseline_eval.py", "-m", "eval.threshold=abc,0.5", *eval_overrides, f"hydra.sweep.dir={sweep}")
+    assert out.returncode != 0
+    assert "eval.threshold" in out.stderr, out.stderr[-2000:]
+    assert not (sweep / "0" / "summary.json").exists()  # the refused job, first in the sweep ...
+    assert json.loads((sweep / "1" / "summary.json").read_text())["settings"]["threshold"] == 0.5  # ... the next ran
