@@ -124,6 +124,7 @@ def test_bench_eval_quick_json_has_both_object_counts_memory_and_profile(outputs
     _check(outputs["bench_eval.py"], "bench_eval.py")
     res = json.loads(outputs["bench_eval.py"].json_path.read_text())
     assert [s["objects"] for s in res["speed"]] == [1, 3] and res["memory_ratio_rss"] > 0
+    assert all(s["speedup"] > 0 and s["cpu_speedup"] > 0 for s in res["speed"])  # wall and CPU-time ratios
     prof = res["profile_1_object_ms_per_frame"]
     assert prof["image_encoder"] > 0 and prof["memory_encoder"] > 0 and prof["total"] >= prof["decode"] > 0
 
