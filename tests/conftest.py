@@ -30,40 +30,60 @@ class CliRun:
     stderr: str
 
 
-@pytest.fixture
-def run_cli(monkeypatch, capfd) -> Callable[..., CliRun]:
-    """``run_cli("train.py", *args, cwd=...)``: the top-level script run IN this process, as
-    ``python <script> <args>`` from ``cwd`` is: its exit status (``sys.exit``), stdout and stderr (file
-    descriptors 1 / 2). For refusals and short commands: it saves the ~3 s interpreter start-up of a
-    subprocess. Runs that train, sweep or are killed use a real subprocess."""
+def run_here(script: str | Path, argv: list[str]) -> int:
+    """Run ``script`` (a file, or a module name for ``python -m``) as ``__main__`` IN this process with
+    ``sys.argv = argv``; its exit status (``sys.exit``; an exception propagates). Afterwards it restores
+    what a script sets up process-wide: ``sys.argv`` / ``sys.path``, Hydra's global state, Loguru's sinks
+    (one that follows pytest's capture) and the logging handlers it added."""
     import logging
     import runpy
 
     from hydra.core.global_hydra import GlobalHydra
     from loguru import logger
 
-    def _run(script: str, *args: str, cwd: Path = REPO) -> CliRun:
-        root = logging.getLogger()
-        handlers, level = list(root.handlers), root.level
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", [str(REPO / script), *args])
-        capfd.readouterr()
-        code = 0
-        try:
-            if script.endswith(".py"):
-                runpy.run_path(str(REPO / script), run_name="__main__")
-            else:  # a module: python -m <script>
-                runpy.run_module(script, run_name="__main__", alter_sys=True)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        finally:  # what a script sets up process-wide: Hydra's global state, log sinks and handlers
-            GlobalHydra.instance().clear()
-            logger.remove()
-            logger.add(lambda m: sys.stderr.write(m), level="DEBUG")  # follows pytest's capture
-            for h in [h for h in root.handlers if h not in handlers]:
-                root.removeHandler(h)
+    def loggers() -> list[logging.Logger]:
+        return [logging.getLogger(), *(lg for lg in logging.Logger.manager.loggerDict.values()
+                                       if isinstance(lg, logging.Logger))]
+
+    # every logger's handlers and flags: Hydra's job logging (dictConfig) and Lightning add handlers bound to
+    # this run's captured stderr, which a later test would write to after it is closed
+    logging_state = {lg: (list(lg.handlers), lg.level, lg.disabled, lg.propagate) for lg in loggers()}
+    saved_argv, saved_path = sys.argv, list(sys.path)
+    sys.argv = list(argv)
+    try:
+        if str(script).endswith(".py"):
+            runpy.run_path(str(script), run_name="__main__")
+        else:  # a module: python -m <script>
+            runpy.run_module(str(script), run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv, sys.path[:] = saved_argv, saved_path
+        GlobalHydra.instance().clear()
+        logger.remove()
+        logger.add(lambda m: sys.stderr.write(m), level="DEBUG")
+        for lg in loggers():
+            handlers, level, disabled, propagate = logging_state.get(lg, ([], logging.NOTSET, False, True))
+            for h in [h for h in lg.handlers if h not in handlers]:
+                lg.removeHandler(h)
                 h.close()
-            root.setLevel(level)
+            lg.setLevel(level)
+            lg.disabled, lg.propagate = disabled, propagate
+    return 0
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capfd) -> Callable[..., CliRun]:
+    """``run_cli("train.py", *args, cwd=...)``: the top-level script run IN this process (``run_here``), as
+    ``python <script> <args>`` from ``cwd`` is: its exit status, stdout and stderr (file descriptors 1 / 2).
+    For refusals and short commands: it saves the ~3 s interpreter start-up of a subprocess (and ~8 s
+    of Lightning imports for train.py). Runs that sweep on other launchers or are killed use a subprocess."""
+
+    def _run(script: str, *args: str, cwd: Path = REPO) -> CliRun:
+        monkeypatch.chdir(cwd)
+        capfd.readouterr()
+        target = REPO / script if script.endswith(".py") else script
+        code = run_here(target, [str(REPO / script), *args])
         out, err = capfd.readouterr()
         return CliRun([script, *args], code, out, err)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_here
+
 BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
 RATIO = re.compile(r"\d+\.\d+x\b")
 # Scripts whose output has no ratio, and where that ratio is reported instead.
@@ -46,34 +48,24 @@ def _quick_run(script: Path, extra: tuple[str, ...] = ()) -> subprocess.Complete
 
 
 def _quick_run_here(script: Path, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    """``_quick_run`` in this process: ``python <script> <quick args>`` as ``__main__`` with 1 torch thread;
-    stdout / stderr captured, ``SystemExit`` as the exit status."""
+    """``_quick_run`` in this process (``run_here``) with 1 torch thread; stdout / stderr captured, an
+    exception reported as exit status 1 with its traceback."""
     import contextlib
     import io
-    import runpy
-    import sys
     import traceback
 
     import torch
-    from loguru import logger
 
     argv = run_all.command(script, quick=True)[1:] + list(extra)
-    out, err, code = io.StringIO(), io.StringIO(), 0
-    threads, saved_argv, saved_path = torch.get_num_threads(), sys.argv, list(sys.path)
+    out, err, threads = io.StringIO(), io.StringIO(), torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        sys.argv = argv
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            runpy.run_path(str(script), run_name="__main__")
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            code = run_here(script, argv)
     except Exception:  # noqa: BLE001 - reported as a failed run, with its traceback
         code, _ = 1, err.write(traceback.format_exc())
     finally:
-        sys.argv, sys.path[:] = saved_argv, saved_path
         torch.set_num_threads(threads)
-        logger.remove()  # a script may have pointed Loguru at the captured stderr
-        logger.add(lambda m: sys.stderr.write(m), level="INFO")
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
