@@ -76,33 +76,38 @@ class SAM2VideoLoss(nn.Module):
 
     def _add_step(self, losses, masks, target, ious, obj_logits, num_objects) -> None:
         target = target.expand_as(masks)  # (O, M, H, W)
-        focal = sigmoid_focal_loss(masks, target, num_objects, self.focal_alpha, self.focal_gamma, True)
-        dice = dice_loss(masks, target, num_objects, loss_on_multimask=True)
-        iou = iou_loss(masks, target, ious, num_objects, True, self.iou_use_l1_loss)
-        if self.weight_dict["loss_bce"] != 0:
-            bce = F.binary_cross_entropy_with_logits(masks, target, reduction="none").flatten(2).mean(-1)
-            bce = bce / num_objects
-        else:
-            bce = torch.zeros_like(focal)
+        iou = iou_loss(masks, target, ious, num_objects, True, self.iou_use_l1_loss)  # (O, M)
         if self.pred_obj_scores:
             target_obj = (target[:, 0] > 0).flatten(1).any(-1, keepdim=True).float()  # (O, 1)
             loss_class = sigmoid_focal_loss(
                 obj_logits, target_obj, num_objects, self.focal_alpha_obj_score, self.focal_gamma_obj_score
             )
         else:
-            target_obj = torch.ones(focal.shape[0], 1, dtype=focal.dtype, device=focal.device)
-            loss_class = focal.new_zeros(())
-        if focal.size(1) > 1:
-            combo = focal * self.weight_dict["loss_mask"] + dice * self.weight_dict["loss_dice"]
+            target_obj = torch.ones(masks.shape[0], 1, dtype=masks.dtype, device=masks.device)
+            loss_class = masks.new_zeros(())
+        if masks.size(1) > 1:  # each object learns from its output with the lowest weighted focal + dice (Meta's rule)
+            with torch.no_grad():  # the choice needs no gradient: only the chosen output's terms get a graph
+                combo = self._focal(masks, target, num_objects) * self.weight_dict["loss_mask"] \
+                    + dice_loss(masks, target, num_objects, loss_on_multimask=True) * self.weight_dict["loss_dice"]
             best = combo.argmin(-1)
             rows = torch.arange(combo.size(0), device=combo.device)
-            focal, dice, bce = (x[rows, best].unsqueeze(1) for x in (focal, dice, bce))
+            masks, target = masks[rows, best].unsqueeze(1), target[:, :1]  # (O, 1, H, W)
             iou = iou.mean(-1, keepdim=True) if self.supervise_all_iou else iou[rows, best].unsqueeze(1)
+        focal = self._focal(masks, target, num_objects)  # (O, 1)
+        dice = dice_loss(masks, target, num_objects, loss_on_multimask=True)
+        if self.weight_dict["loss_bce"] != 0:
+            bce = F.binary_cross_entropy_with_logits(masks, target, reduction="none").flatten(2).mean(-1)
+            bce = bce / num_objects
+        else:
+            bce = torch.zeros_like(focal)
         losses["loss_mask"] += (focal * target_obj).sum()
         losses["loss_dice"] += (dice * target_obj).sum()
         losses["loss_iou"] += (iou * target_obj).sum()
         losses["loss_bce"] += (bce * target_obj).sum()
         losses["loss_class"] += loss_class
+
+    def _focal(self, masks: torch.Tensor, target: torch.Tensor, num_objects: float) -> torch.Tensor:
+        return sigmoid_focal_loss(masks, target, num_objects, self.focal_alpha, self.focal_gamma, True)
 
     @staticmethod
     def _temporal(outs_batch, targets, num_objects) -> torch.Tensor:

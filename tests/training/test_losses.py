@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from hydra.utils import instantiate
@@ -40,6 +41,32 @@ def test_official_preset_equals_meta(outputs):
     for key in ("loss_mask", "loss_dice", "loss_iou", "loss_class"):
         torch.testing.assert_close(ours[key], torch.as_tensor(meta[key], dtype=ours[key].dtype), atol=1e-6, rtol=1e-6)
     torch.testing.assert_close(ours[CORE_LOSS_KEY], meta["core_loss"], atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("supervise_all_iou", [True, False])
+def test_official_preset_gradients_equal_meta(debug_model, make_datapoint, supervise_all_iou):
+    """Only the chosen multimask output gets a graph (the choice is made without one): the values and
+    the gradients on every trainable parameter still equal Meta's loss, bit for bit."""
+    dp = make_datapoint(T=4, O=3)
+    debug_model.train()
+    debug_model.prob_to_use_pt_input_for_train = 1.0
+    cfg = compose_config(["sam2=debug", "output_dir=/tmp/unused", f"loss.supervise_all_iou={supervise_all_iou}"]).loss
+    results = []
+    for loss_fn in (instantiate(cfg), _meta_loss(cfg)):
+        torch.manual_seed(0)
+        debug_model.rng = np.random.default_rng(0)  # the same prompt draws for both
+        debug_model.zero_grad(set_to_none=True)
+        outs = debug_model(dp)
+        total = loss_fn(outs, dp.masks)[CORE_LOSS_KEY]
+        total.backward()
+        grads = {n: p.grad.clone() for n, p in debug_model.named_parameters() if p.grad is not None}
+        results.append((total.detach(), grads))
+    (ours, ours_grads), (meta, meta_grads) = results
+    assert any(o["multistep_pred_multimasks_high_res"][0].shape[1] > 1 for o in outs)  # multimask steps were exercised
+    assert torch.equal(ours, meta)
+    assert ours_grads.keys() == meta_grads.keys() and len(ours_grads) > 10
+    for name, g in ours_grads.items():
+        assert torch.equal(g, meta_grads[name]), name
 
 
 def test_weight_override_and_focal_params_change_total(outputs):
