@@ -2,13 +2,13 @@
 
     python bench/bench_eval.py                 # debug SAM2 on CPU: 60 frames, 1 and 3 objects; 200 vs 2000 frames
     python bench/bench_eval.py --quick         # tiny sizes (what the test runs)
-    python bench/bench_eval.py --json out.json
-    python bench/bench_eval.py --skip-memory --profile   # speed only + where the 1-object time goes
+    python bench/bench_eval.py --skip-memory --profile   # speed only + where the 1-object time goes (--json out.json)
+    python bench/bench_eval.py --skip-memory --meta-threads 2   # Meta on 2 torch threads: the cores ours uses
     python bench/bench_eval.py --device cuda --variant sam2.1_tiny --image-size 1024 --hw 480 854 --skip-memory
 
 Speed: frames/s of our evaluation chain (``pipeline.assemble.build_chain`` with the evaluation's
 plain chain settings, from the composed config: frames read lazily from JPEG, masks at the video's
-size on the host) vs Meta's ``init_state`` + ``add_new_mask`` + ``propagate_in_video`` on the
+size on the host; ``eval.encode_thread``: the next 8 frames decoded + encoded on a 2nd thread) vs Meta's ``init_state`` + ``add_new_mask`` + ``propagate_in_video`` on the
 same weights, video and mask prompts; best of ``--repeats`` interleaved runs. On CUDA both run under
 bf16 autocast (ours: ``eval.autocast=auto``; Meta: ``torch.autocast`` as in Meta's README) and the
 peak GPU memory of each run is recorded. Memory: a full ``evaluate_index`` run (metrics, CSV,
@@ -50,21 +50,17 @@ from sam2_video.pipeline.source import FolderSource
 from sam2_video.prompt import FramePrompt
 
 def build_model(variant: str = "debug", image_size: int | None = None, device: str = "cpu",
-                encode_batch: int = 8):
+                encode_batch: int = 8, encode_thread: str = "auto"):
     """(config, SAM2) of ``variant`` at ``image_size`` (None: the variant's own) on ``device``: random
     weights, object-score bias raised so that masks are not empty; ``cfg.eval`` holds the device."""
-    overrides = [f"sam2={variant}", f"eval.device={device}", f"eval.encode_batch={encode_batch}"]
+    overrides = [f"sam2={variant}", f"eval.device={device}", f"eval.encode_batch={encode_batch}",
+                 f"eval.encode_thread={encode_thread}"]
     cfg = compose_config(overrides + ([f"model.image_size={image_size}"] if image_size else []))
     torch.manual_seed(0)
     model = build_sam2_model(cfg.model).eval()
     with torch.no_grad():
         model.sam_mask_decoder.pred_obj_score_head.layers[-1].bias += 20.0
     return cfg, model.to(device)
-
-
-def debug_model():
-    """The debug SAM2 on CPU (see :func:`build_model`)."""
-    return build_model()
 
 
 def disc_masks(t: int, h: int, w: int, n: int) -> np.ndarray:
@@ -107,8 +103,10 @@ class OnTheFlyVideo(VideoRecord):
         return m[[tid - 1 for tid in track_ids]]
 
 
-def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int) -> dict:
-    """Frames/s of ours and Meta's on one ``num_frames`` video at ``hw`` with ``objects`` mask prompts."""
+def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, repeats: int,
+                meta_threads: int | None = None) -> dict:
+    """Frames/s of ours and Meta's on one ``num_frames`` video at ``hw`` with ``objects`` mask prompts
+    (``meta_threads``: Meta's torch threads, e.g. the cores ours uses with its encode-ahead thread)."""
     device = next(model.parameters()).device
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,9 +135,11 @@ def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, 
 
         times, cpu = {"meta": float("inf"), "ours": float("inf")}, {"meta": float("inf"), "ours": float("inf")}
         peak = PeakMemory(device)
+        threads = torch.get_num_threads()
         run_meta(), run_ours()  # warm-up
         for _ in range(repeats):  # interleaved, best of each: robust to load drifting on shared machines
             for name, fn in (("meta", run_meta), ("ours", run_ours)):
+                torch.set_num_threads((name == "meta" and meta_threads) or threads)
                 sync(device)
                 with peak.of(name):
                     t0, c0 = time.perf_counter(), time.process_time()
@@ -149,6 +149,7 @@ def bench_speed(cfg, model, num_frames: int, hw: tuple[int, int], objects: int, 
                     cpu[name] = min(cpu[name], time.process_time() - c0)  # steadier than wall on a shared host
         del meta
     return {"objects": objects, "frames": num_frames, "hw": list(hw), "image_size": int(model.image_size),
+            "encode_thread": chain.encode_thread, "meta_threads": meta_threads or torch.get_num_threads(),
             "meta_fps": num_frames / times["meta"], "ours_fps": num_frames / times["ours"],
             "speedup": times["meta"] / times["ours"], "cpu_speedup": cpu["meta"] / cpu["ours"],
             "meta_peak_mib": peak.mib["meta"], "ours_peak_mib": peak.mib["ours"]}
@@ -209,7 +210,7 @@ def profile_one_object(model, num_frames: int, hw: tuple[int, int], repeats: int
 
 def memory_child(num_frames: int, hw: tuple[int, int], objects: int) -> dict:
     """Run a full evaluation of an on-the-fly video; report peak RSS and tracemalloc peak."""
-    _, model = debug_model()
+    _, model = build_model()  # the debug SAM2 on CPU
     video = OnTheFlyVideo(num_frames, *hw, objects)
     index = VideoIndex([video], {1: "a", 2: "b", 3: "c"}, "on-the-fly")
     settings = EvalSettings(report=False, save_masks=True, num_worst_frames=3)
@@ -239,9 +240,9 @@ def bench_memory(sizes: list[int], hw: tuple[int, int], objects: int) -> list[di
 
 
 def speed_rows(cfg, model, num_frames: int, hw: tuple[int, int], repeats: int,
-               objects: tuple[int, ...] = (1, 3)) -> list[dict]:
+               objects: tuple[int, ...] = (1, 3), meta_threads: int | None = None) -> list[dict]:
     """:func:`bench_speed` with 1 and 3 objects (what the table reports)."""
-    return [bench_speed(cfg, model, num_frames, hw, n, repeats) for n in objects]
+    return [bench_speed(cfg, model, num_frames, hw, n, repeats, meta_threads) for n in objects]
 
 
 def main() -> None:
@@ -256,22 +257,24 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="also break down the 1-object time per frame")
     ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--encode-batch", type=int, default=8, help="our frames per image-encoder call (eval.encode_batch)")
+    ap.add_argument("--encode-thread", choices=("auto", "true", "false"), default="auto", help="eval.encode_thread")
+    ap.add_argument("--meta-threads", type=int, default=None, help="Meta's torch threads (default: ours)")
     ap.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (speed and profile; memory runs: CPU)")
     ap.add_argument("--variant", default="debug", help="SAM2 config of the speed runs (configs/sam2/)")
     ap.add_argument("--image-size", type=int, default=None, help="model.image_size (default: the variant's)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     if args.memory_child is not None:
         print(json.dumps(memory_child(args.memory_child, tuple(args.hw), args.objects)))
         return
     if args.quick:
         args.frames, args.repeats, args.memory_sizes, args.hw = 6, 1, [10, 30], [64, 80]
-    cfg, model = build_model(args.variant, args.image_size, args.device, args.encode_batch)
-    speed = speed_rows(cfg, model, args.frames, tuple(args.hw), args.repeats)
+    cfg, model = build_model(args.variant, args.image_size, args.device, args.encode_batch, args.encode_thread)
+    speed = speed_rows(cfg, model, args.frames, tuple(args.hw), args.repeats, meta_threads=args.meta_threads)
     result = {"speed": speed, "encode_batch": args.encode_batch, "torch_threads": torch.get_num_threads(),
               "device": args.device, "variant": args.variant, "image_size": int(model.image_size)}
-    print(f"{args.variant} at {model.image_size} px on {args.device}, video {args.hw[0]}x{args.hw[1]}:")
+    print(f"{args.variant} at {model.image_size} px on {args.device}, video {args.hw[0]}x{args.hw[1]}, torch threads: "
+          f"ours {torch.get_num_threads()} + encode thread {speed[0]['encode_thread']}, Meta {speed[0]['meta_threads']}:")
     for s in speed:
         print(f"{s['objects']} object(s), {s['frames']} frames: Meta {s['meta_fps']:.1f} fps, "
               f"ours {s['ours_fps']:.1f} fps -> {s['speedup']:.2f}x (CPU time {s['cpu_speedup']:.2f}x)")
@@ -279,19 +282,16 @@ def main() -> None:
         result["profile_1_object_ms_per_frame"] = prof = profile_one_object(model, args.frames, tuple(args.hw),
                                                                             args.repeats, args.encode_batch)
         print("1 object, ms per frame: " + ", ".join(f"{k} {v:.2f}" for k, v in prof.items()))
-    if args.skip_memory:
-        if args.json:
-            args.json.write_text(json.dumps(result, indent=2))
-        return
-    memory = bench_memory(args.memory_sizes, tuple(args.hw), args.objects)
-    small, big = memory
-    result.update({"memory": memory, "memory_ratio_rss": big["peak_rss_mb"] / small["peak_rss_mb"],
-                   "memory_ratio_tracemalloc": big["tracemalloc_peak_mb"] / small["tracemalloc_peak_mb"]})
-    for m in memory:
-        print(f"{m['frames']} frames: peak RSS {m['peak_rss_mb']:.0f} MB (+{m['rss_growth_mb']:.1f} MB during eval), "
-              f"tracemalloc peak {m['tracemalloc_peak_mb']:.2f} MB, {m['seconds']:.1f} s")
-    print(f"memory ratio {big['frames']}/{small['frames']}: RSS {result['memory_ratio_rss']:.3f}, "
-          f"tracemalloc {result['memory_ratio_tracemalloc']:.3f}")
+    if not args.skip_memory:
+        memory = bench_memory(args.memory_sizes, tuple(args.hw), args.objects)
+        small, big = memory
+        result.update({"memory": memory, "memory_ratio_rss": big["peak_rss_mb"] / small["peak_rss_mb"],
+                       "memory_ratio_tracemalloc": big["tracemalloc_peak_mb"] / small["tracemalloc_peak_mb"]})
+        for m in memory:
+            print(f"{m['frames']} frames: peak RSS {m['peak_rss_mb']:.0f} MB (+{m['rss_growth_mb']:.1f} MB during "
+                  f"eval), tracemalloc peak {m['tracemalloc_peak_mb']:.2f} MB, {m['seconds']:.1f} s")
+        print(f"memory ratio {big['frames']}/{small['frames']}: RSS {result['memory_ratio_rss']:.3f}, "
+              f"tracemalloc {result['memory_ratio_tracemalloc']:.3f}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 

@@ -37,7 +37,6 @@ from sam2_video.prompt import PromptSpec  # noqa: E402
 from sam2_video.metrics.summary import pooled_metrics  # noqa: E402
 from sam2_video.metrics.table_io import jsonable, markdown_table, write_csv, write_markdown
 
-SEARCH_METRICS = METRICS
 PLOT_METRICS = ("JF", "J", "F", "dice", "challenge_iou", "mciou")
 
 
@@ -79,11 +78,11 @@ def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettin
     res = run_videos(chain, index_jobs(videos, planner), outputs, dict(index.categories), class_ids_of(index),
                      settings.bound_th, settings.skip_first_last)
     metrics = pooled_metrics(res.objects, res.endovis, len(thresholds))
-    table = [{"threshold": tau, **{m: float(metrics[m][k]) if m in metrics else math.nan for m in SEARCH_METRICS}}
+    table = [{"threshold": tau, **{m: float(metrics[m][k]) if m in metrics else math.nan for m in METRICS}}
              for k, tau in enumerate(thresholds)]
     best = _best(table)
-    write_csv(out / "thresholds.csv", table, ("threshold", *SEARCH_METRICS))
-    md = markdown_table(table, ("threshold", *SEARCH_METRICS))
+    write_csv(out / "thresholds.csv", table, ("threshold", *METRICS))
+    md = markdown_table(table, ("threshold", *METRICS))
     md += "\nBest threshold per metric:\n\n" + markdown_table(
         [{"metric": m, **b} for m, b in best.items()], ("metric", "threshold", "value"))
     write_markdown(out / "thresholds.md", md)
@@ -102,7 +101,7 @@ def search_index(model: torch.nn.Module, index: VideoIndex, settings: EvalSettin
 
 def _best(table: list[dict]) -> dict[str, dict[str, float]]:
     best = {}
-    for m in SEARCH_METRICS:
+    for m in METRICS:
         vals = np.array([r[m] for r in table], dtype=np.float64)
         if np.all(np.isnan(vals)):
             continue

@@ -28,8 +28,7 @@ DEFAULT_BOUND_TH = 0.008
 
 
 def _check_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pred = np.asarray(pred)
-    gt = np.asarray(gt)
+    pred, gt = np.asarray(pred), np.asarray(gt)
     if pred.shape != gt.shape or pred.ndim != 2:
         raise ValueError(f"pred {pred.shape} and gt {gt.shape} must be the same (H, W) shape")
     if pred.dtype != bool or gt.dtype != bool:
@@ -39,11 +38,7 @@ def _check_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def region_similarity(pred: np.ndarray, gt: np.ndarray) -> float:
     """J = |P & G| / |P | G| of two (H, W) bool masks; 1.0 when both are empty."""
-    pred, gt = _check_pair(pred, gt)
-    union = int(np.count_nonzero(pred | gt))
-    if union == 0:
-        return 1.0
-    return int(np.count_nonzero(pred & gt)) / union
+    return iou(pred, gt, empty_score=1.0)
 
 
 def iou(pred: np.ndarray, gt: np.ndarray, empty_score: float = math.nan) -> float:
@@ -121,16 +116,12 @@ def boundary_precision_recall(
     return precision, recall
 
 
-def f_from_precision_recall(precision: float, recall: float) -> float:
-    """Harmonic mean ``2PR / (P + R)``, 0 when ``P + R == 0``."""
+def boundary_f_measure(pred: np.ndarray, gt: np.ndarray, bound_th: float = DEFAULT_BOUND_TH) -> float:
+    """F, the DAVIS boundary F-measure of two (H, W) bool masks: ``2PR / (P + R)``, 0 when ``P + R == 0``."""
+    precision, recall = boundary_precision_recall(pred, gt, bound_th)
     if precision + recall == 0:
         return 0.0
     return 2.0 * precision * recall / (precision + recall)
-
-
-def boundary_f_measure(pred: np.ndarray, gt: np.ndarray, bound_th: float = DEFAULT_BOUND_TH) -> float:
-    """F, the DAVIS boundary F-measure of two (H, W) bool masks (see module doc)."""
-    return f_from_precision_recall(*boundary_precision_recall(pred, gt, bound_th))
 
 
 def recall_of(scores: np.ndarray | list[float], above: float = 0.5) -> float:

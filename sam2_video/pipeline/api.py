@@ -14,7 +14,7 @@ from sam2_video.config import compose
 from sam2_video.errors import ConfigError
 from sam2_video.pipeline.assemble import build_chain, build_model, chain_settings, settings_of
 from sam2_video.pipeline.chain import PipelineFrame
-from sam2_video.pipeline.planners.auto import AutoPrompts, AutoPromptSchedule
+from sam2_video.pipeline.planners.auto import AutoPrompts, AutoPromptSchedule, encoder_categories
 from sam2_video.pipeline.planners.file import FilePrompts
 from sam2_video.pipeline.prompts_file import read_prompts_file
 from sam2_video.pipeline.source import IteratorSource, open_source
@@ -39,11 +39,9 @@ class Run:
             if any(source.size):
                 pf.check_frame_size(*source.size, where=str(video))
             planner = FilePrompts(pf)
-        elif getattr(self.model, "auto_prompt", None) is not None:
-            planner = AutoPrompts(self.model.auto_prompt.category_ids.tolist(),
-                                  AutoPromptSchedule.from_config(settings.auto_prompt), source.num_frames or None)
         else:
-            raise ConfigError("this model has no learned prompt encoder: pass prompts=<prompts file>")
+            ids = encoder_categories(self.model, "this model has no learned prompt encoder: pass prompts=<prompts file>")
+            planner = AutoPrompts(ids, AutoPromptSchedule.from_config(settings.auto_prompt), source.num_frames or None)
         chain = build_chain(self.cfg, self.model, chain_settings(self.cfg, self.chain == "deployed"), settings)
         return chain.frames(source, planner, source.num_frames or None)
 

@@ -114,7 +114,7 @@ def build_chain(cfg: DictConfig, model: torch.nn.Module, chain: StreamSettings, 
     batch = settings.encode_batch if encode_batch is None else encode_batch
     return Chain(model, chain, refiner, memory_dtype=memory, autocast_dtype=settings.autocast_dtype(device),
                  geometry=settings.geometry, resize_mode=resize_mode or resize_mode_of(cfg), thresholds=thresholds,
-                 encode_batch=int(batch), qa=qa)
+                 encode_batch=int(batch), qa=qa, encode_thread=settings.encode_ahead(device))
 
 
 def prompt_spec_of(cfg: DictConfig) -> PromptSpec:

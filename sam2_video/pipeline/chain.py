@@ -16,6 +16,7 @@ post-processing or re-prompting, the masks equal the full-video evaluation's (te
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
@@ -82,13 +83,15 @@ class Chain:
 
     ``refiner``: the refiner stage (``sam2_video.pipeline.stages.refiner``) or None; ``thresholds``: the
     probabilities of ``PipelineFrame.levels`` (default ``[settings.threshold]``; masks use the first);
-    ``encode_batch``: frames per image-encoder call (1 for a live stream: no frame waits for the next).
+    ``encode_batch``: frames per image-encoder call (1 for a live stream: no frame waits for the next);
+    ``encode_thread``: with ``encode_batch`` > 1, the next batch is read and encoded on a worker thread while
+    this one is tracked (a second core; the same features, so the same masks).
     """
 
     def __init__(self, model: torch.nn.Module, settings: StreamSettings, refiner: Optional[Refiner] = None,
                  memory_dtype: Optional[torch.dtype] = torch.bfloat16, autocast_dtype: Optional[torch.dtype] = None,
                  geometry: str = "meta", resize_mode: str = "square", thresholds: Optional[Sequence[float]] = None,
-                 encode_batch: int = 1, qa: bool = True) -> None:
+                 encode_batch: int = 1, qa: bool = True, encode_thread: bool = False) -> None:
         self.model, self.settings, self.refiner = model.eval(), settings, refiner
         self.memory_dtype, self.autocast_dtype = memory_dtype, autocast_dtype
         self.geometry_mode, self.resize_mode = geometry, resize_mode
@@ -99,11 +102,21 @@ class Chain:
         if int(encode_batch) < 1:
             raise ValueError(f"encode_batch must be >= 1, got {encode_batch}")
         self.encode_batch, self.qa = int(encode_batch), bool(qa)  # qa: the QA stage (flags; off: not computed)
+        self.encode_thread = bool(encode_thread) and self.encode_batch > 1
 
     def frames(self, source: Iterable[SourceFrame], prompts_of: Prompts,
                num_frames: Optional[int] = None) -> Iterator[PipelineFrame]:
         """The results of ``source``'s frames (see module doc). ``prompts_of(t)``: the planner's prompts of
         frame t; a planner with ``observe(frame)`` sees every result (e.g. re-prompting after a collapse)."""
+        worker = ThreadPoolExecutor(1, "encode-ahead") if self.encode_thread else None
+        try:
+            yield from self._frames(source, prompts_of, num_frames, worker)
+        finally:
+            if worker is not None:
+                worker.shutdown(wait=True, cancel_futures=True)
+
+    def _frames(self, source: Iterable[SourceFrame], prompts_of: Prompts, num_frames: Optional[int],
+                worker: Optional[ThreadPoolExecutor]) -> Iterator[PipelineFrame]:
         s = self.settings
         observe = getattr(prompts_of, "observe", None)
         session: Optional[TrackingSession] = None
@@ -117,7 +130,13 @@ class Chain:
         confirm = s.autoprompt_mode == "confirm"
         frames = iter(source)
         ahead: list[SourceFrame] = []
+        job: Optional[Future] = None  # the next batch, read and encoded by ``worker`` (it owns ``frames`` meanwhile)
         while True:
+            if job is not None and not ahead:
+                ahead, enc = job.result()
+                encoded.update(enc)
+                job = worker.submit(self._read_encode, frames, session, s.max_frames) \
+                    if len(ahead) == self.encode_batch else None
             src = ahead.pop(0) if ahead else next(frames, None)
             if src is None or (s.max_frames is not None and src.index >= s.max_frames):
                 return
@@ -152,15 +171,10 @@ class Chain:
 
             t0 = time.perf_counter()
             if t not in encoded:  # the image encoder reads no mask or memory: frames ahead are encoded together
-                while len(ahead) < self.encode_batch - 1:
-                    nxt = next(frames, None)
-                    if nxt is None:
-                        break
-                    ahead.append(nxt)
-                batch = [src] + [f for f in ahead if f.image is not None
-                                 and (s.max_frames is None or f.index < s.max_frames)]
-                encoded = dict(zip([f.index for f in batch],
-                                   session.encode_many([f.index for f in batch], [f.image for f in batch])))
+                ahead += self._read(frames, self.encode_batch - 1 - len(ahead))
+                encoded = self._encode(session, [src] + ahead, s.max_frames)
+                if worker is not None and len(ahead) == self.encode_batch - 1:
+                    job = worker.submit(self._read_encode, frames, session, s.max_frames)
             feats = encoded.pop(t)
             out = session.step(feats, prompts, write_memory=False if not prompts else None)
             confirmed: set[int] = set()
@@ -220,3 +234,19 @@ class Chain:
             if observe is not None:
                 observe(frame)
             yield frame
+
+    @staticmethod
+    def _read(frames: Iterator[SourceFrame], n: int) -> list[SourceFrame]:
+        return [f for f in (next(frames, None) for _ in range(n)) if f is not None]
+
+    @staticmethod
+    def _encode(session: TrackingSession, batch: list[SourceFrame], max_frames: Optional[int]) -> dict[int, object]:
+        """Frame index -> image features of the frames of ``batch`` that decoded (one encoder call)."""
+        good = [f for f in batch if f.image is not None and (max_frames is None or f.index < max_frames)]
+        return dict(zip([f.index for f in good], session.encode_many([f.index for f in good],
+                                                                     [f.image for f in good]) if good else []))
+
+    def _read_encode(self, frames: Iterator[SourceFrame], session: TrackingSession, max_frames: Optional[int]):
+        """The next ``encode_batch`` frames and their features (run by the worker thread)."""
+        got = self._read(frames, self.encode_batch)
+        return got, self._encode(session, got, max_frames)

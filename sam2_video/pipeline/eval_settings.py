@@ -7,6 +7,7 @@ group ``prompt``), the one validation during training reads too.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
@@ -36,6 +37,7 @@ class EvalSettings:
     autocast: str = "auto"
     memory_dtype: str = "bfloat16"
     encode_batch: int = 8
+    encode_thread: bool | str = "auto"  # the next batch read + encoded on a worker thread (see encode_ahead)
     chain: str = "sam2"  # sam2: SAM2 alone (Meta's predictor) | deployed: the stream's chain (stream.*: cadence, stages)
     save_prompts: bool = True  # prompts/<video>.json: the prompts used, in the prompts-file format
     max_videos: Optional[int] = None
@@ -76,6 +78,12 @@ class EvalSettings:
         if self.autocast == "auto":
             return torch.bfloat16 if device.type == "cuda" else None
         return _AUTOCAST[self.autocast]
+
+    def encode_ahead(self, device: torch.device) -> bool:
+        """``encode_thread``; ``auto``: on CUDA, or on CPU when torch leaves a core free for the worker."""
+        if self.encode_thread == "auto":
+            return device.type == "cuda" or torch.get_num_threads() < len(os.sched_getaffinity(0))
+        return bool(self.encode_thread)
 
     def threshold_grid(self) -> list[float]:
         """The grid of ``thresholds`` {start, stop, step}, inclusive, rounded to 6 decimals."""

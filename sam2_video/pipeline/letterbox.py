@@ -44,8 +44,7 @@ class Letterbox:
 
     def image(self, img: np.ndarray) -> np.ndarray:
         """(h, w, 3) uint8 -> (H, W, 3) uint8 (area filter when shrinking, bilinear when enlarging)."""
-        shrink = self.new_h < img.shape[0]
-        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        interp = cv2.INTER_AREA if self.new_h < img.shape[0] else cv2.INTER_LINEAR
         return self._place(cv2.resize(img, (self.new_w, self.new_h), interpolation=interp), PAD_RGB)
 
     def labels(self, labels: np.ndarray) -> np.ndarray:

@@ -29,15 +29,13 @@ from sam2_video.pipeline.appearance import appearance
 from sam2_video.pipeline.last_seen import LastSeen, plausible, prompt_from_mask
 
 
-def appearances(session: TrackingSession, feats: FrameFeatures, masks: np.ndarray) -> list[np.ndarray]:
-    """(O, H, W) bool frame-resolution masks -> O appearance vectors (sam2_video.pipeline.appearance)."""
-    return [appearance(feats.backbone, session.geometry.mask(m)) for m in masks]
-
-
 def looks_of(session: TrackingSession, feats: FrameFeatures, masks: np.ndarray,
              min_similarity: Optional[float]) -> list[Optional[np.ndarray]]:
-    """Appearance vectors when the look is checked (``min_similarity`` set), else Nones (no cost)."""
-    return appearances(session, feats, masks) if min_similarity is not None else [None] * len(masks)
+    """(O, H, W) bool frame-resolution masks -> O appearance vectors (sam2_video.pipeline.appearance) when
+    the look is checked (``min_similarity`` set), else Nones (no cost)."""
+    if min_similarity is None:
+        return [None] * len(masks)
+    return [appearance(feats.backbone, session.geometry.mask(m)) for m in masks]
 
 
 def reprompt_lost(session: TrackingSession, feats: FrameFeatures, out: StepOutput, last: Mapping[int, LastSeen],

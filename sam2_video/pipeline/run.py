@@ -108,6 +108,18 @@ class Sink:
     def abort(self) -> None: ...
 
 
+class StagedSink(Sink):
+    """A sink writing through one staged writer ``self.staged`` (committed / aborted with the run)."""
+
+    staged: Any
+
+    def commit(self) -> None:
+        self.staged.commit()
+
+    def abort(self) -> None:
+        self.staged.abort()
+
+
 @dataclass
 class LoopResult:
     """Metric accumulators of a whole run (K thresholds) and its timing."""

@@ -14,7 +14,6 @@ from sam2_video.typed_node import node_values
 from sam2_video.validation.group import check_group
 
 
-
 @dataclass
 class StreamSettings:
     source: str = "data"  # data (the eval split of cfg.data, scored) | folder | video

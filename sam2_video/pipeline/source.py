@@ -12,6 +12,7 @@ known before the first frame; ``num_frames`` when the source knows it (0: unknow
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,20 +131,8 @@ class VideoFileSource:
         import av
 
         with av.open(str(self.path)) as container:
-            frames = container.decode(video=0)
-            i = 0
-            while True:
-                t0 = time.perf_counter()
-                try:
-                    frame = next(frames)
-                except StopIteration:
-                    return
-                except (av.error.FFmpegError, ValueError) as exc:
-                    yield SourceFrame(i, f"{i:05d}", None, (time.perf_counter() - t0) * 1e3,
-                                      f"decoding stopped: {type(exc).__name__}: {exc}")
-                    return
-                yield SourceFrame(i, f"{i:05d}", frame.to_ndarray(format="rgb24"), (time.perf_counter() - t0) * 1e3)
-                i += 1
+            yield from _pulled(container.decode(video=0), lambda f: f.to_ndarray(format="rgb24"),
+                               (av.error.FFmpegError, ValueError))
 
 
 class IteratorSource:
@@ -154,24 +143,31 @@ class IteratorSource:
         self.frames, self.name, self.size, self.num_frames = frames, name, tuple(size), 0
 
     def __iter__(self) -> Iterator[SourceFrame]:
-        it = iter(self.frames)
-        i = 0
-        while True:
-            t0 = time.perf_counter()
-            try:
-                item = next(it)
-            except StopIteration:
-                return
+        yield from _pulled(iter(self.frames), _raise_if_error, ())
 
-            def load(item=item):
-                if isinstance(item, BaseException):
-                    raise item
-                return item
 
-            frame = _timed(i, f"{i:05d}", load)
-            frame.decode_ms = (time.perf_counter() - t0) * 1e3  # grabbing included
-            yield frame
-            i += 1
+def _raise_if_error(item):
+    if isinstance(item, BaseException):
+        raise item
+    return item
+
+
+def _pulled(items: Iterator, to_rgb: Callable, stops: tuple) -> Iterator[SourceFrame]:
+    """Frames ``to_rgb(item)`` of ``items`` named by index (grab / decode time included); a ``stops`` error
+    raised by ``next(items)`` ends the stream with an error frame."""
+    for i in itertools.count():
+        t0 = time.perf_counter()
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        except stops as exc:
+            yield SourceFrame(i, f"{i:05d}", None, (time.perf_counter() - t0) * 1e3,
+                              f"decoding stopped: {type(exc).__name__}: {exc}")
+            return
+        frame = _timed(i, f"{i:05d}", lambda: to_rgb(item))
+        frame.decode_ms = (time.perf_counter() - t0) * 1e3
+        yield frame
 
 
 class RecordSource:

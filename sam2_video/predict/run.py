@@ -21,7 +21,7 @@ from sam2_video.errors import ConfigError
 from sam2_video.metrics.table_io import jsonable
 from sam2_video.pipeline.assemble import build_chain, build_model, chain_settings, output_dir_of, settings_of
 from sam2_video.pipeline.jobs import source_job
-from sam2_video.pipeline.planners.auto import AutoPrompts, AutoPromptSchedule
+from sam2_video.pipeline.planners.auto import AutoPrompts, AutoPromptSchedule, encoder_categories
 from sam2_video.pipeline.planners.file import FilePrompts
 from sam2_video.pipeline.prompts_file import read_prompts_file
 from sam2_video.pipeline.run import run_videos
@@ -44,11 +44,9 @@ def predict(cfg: DictConfig) -> dict:
             prompts.check_frames(source.num_frames)
     model = build_model(cfg, settings)
     if prompts is None:
-        encoder = getattr(model, "auto_prompt", None)
-        if encoder is None:
-            raise ConfigError("predict.py without predict.prompts is prompt-free: set model.auto_prompt.enabled=true "
-                              "with a model trained by experiment=autosam2, or pass predict.prompts=prompts.json")
-        ids = [int(c) for c in encoder.category_ids.tolist()]
+        ids = encoder_categories(model, "predict.py without predict.prompts is prompt-free: set model.auto_prompt."
+                                 "enabled=true with a model trained by experiment=autosam2, or pass "
+                                 "predict.prompts=prompts.json")
         planner = AutoPrompts(ids, AutoPromptSchedule.from_config(settings.auto_prompt), source.num_frames or None)
         first = {o: 0 for o in ids}
     else:

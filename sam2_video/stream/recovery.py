@@ -20,6 +20,7 @@ from sam2_video.prompt import FramePrompt
 from sam2_video.pipeline.last_seen import prompt_from_mask
 from sam2_video.pipeline.chain import PipelineFrame, Chain
 from sam2_video.data.occlusion_scenes import OcclusionVideo
+from sam2_video.metrics.metrics import region_similarity
 from sam2_video.pipeline.settings import StreamSettings
 from sam2_video.pipeline.source import IteratorSource
 
@@ -32,12 +33,6 @@ class RecoveryScore:
     area_hidden: float  # mean predicted area (px) while the object is fully hidden
     empty_hidden: float  # share of the fully hidden frames predicted empty
     per_frame_iou: list[float] = field(default_factory=list)  # (T,), 1.0 where both masks are empty
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two (H, W) bool masks; 1.0 when both are empty."""
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,7 @@ def check_prompt_response(model: Any, video: OcclusionVideo) -> PromptCheck:
         prompt = {1: prompt_from_mask(video.masks[t])}
         f = next(iter(Chain(model, s).frames(IteratorSource([video.frames[t]], "prompt"), lambda i: prompt)))
         pred = f.masks[0]
-        ious.append(iou(pred, video.masks[t]))
+        ious.append(region_similarity(pred, video.masks[t]))
         shares.append(float((pred & video.occluder[t]).sum() / max(int(pred.sum()), 1)))
     return PromptCheck(float(np.mean(ious)), float(np.mean(shares)), frames)
 
@@ -84,7 +79,7 @@ def track_through_occlusion(model: Any, video: OcclusionVideo, **settings: Any) 
     for f in stream_from_mask(model, video, **settings):
         if f.masks is not None and len(f.masks):
             preds[f.index] = f.masks[0]
-    per_frame = [iou(p, g) for p, g in zip(preds, video.masks)]
+    per_frame = [region_similarity(p, g) for p, g in zip(preds, video.masks)]
     after = range(max(video.hidden) + 1, len(video.frames))
     return RecoveryScore(
         iou_before=float(np.mean([per_frame[t] for t in video.before])),

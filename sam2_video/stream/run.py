@@ -16,7 +16,6 @@ from loguru import logger
 from omegaconf import DictConfig, OmegaConf
 
 from sam2_video.atomic import write_json
-from sam2_video.errors import ConfigError
 from sam2_video.metrics.summary import EvalSummary
 from sam2_video.metrics.table_io import jsonable
 from sam2_video.pipeline.assemble import (build_chain, build_model, class_ids_of, load_index, make_planner,
@@ -24,7 +23,7 @@ from sam2_video.pipeline.assemble import (build_chain, build_model, class_ids_of
 from sam2_video.pipeline.chain import Chain
 from sam2_video.pipeline.eval_settings import EvalSettings
 from sam2_video.pipeline.jobs import index_jobs, select_videos, source_job
-from sam2_video.pipeline.planners.auto import AutoPrompts, AutoPromptSchedule
+from sam2_video.pipeline.planners.auto import AutoPrompts, AutoPromptSchedule, encoder_categories
 from sam2_video.pipeline.planners.file import FilePrompts
 from sam2_video.pipeline.prompts_file import read_prompts_file
 from sam2_video.pipeline.run import Sink, run_videos
@@ -57,11 +56,8 @@ def run_stream(cfg: DictConfig) -> dict:
         planner = FilePrompts(pf)
         ids, first = pf.object_ids, planner.first_frames
     else:
-        encoder = getattr(model, "auto_prompt", None)
-        if encoder is None:
-            raise ConfigError("stream.seed=auto needs a learned prompt encoder: model.auto_prompt.enabled=true with "
-                              "a model trained by experiment=autosam2 (or pass stream.seed=prompts)")
-        ids = [int(c) for c in encoder.category_ids.tolist()]  # every category, as predict.py tracks
+        ids = encoder_categories(model, "stream.seed=auto needs a learned prompt encoder: model.auto_prompt.enabled="
+                                 "true with a model trained by experiment=autosam2 (or pass stream.seed=prompts)")
         planner = AutoPrompts(ids, AutoPromptSchedule.from_config(eval_settings.auto_prompt), source.num_frames or None)
         first = {o: 0 for o in ids}
     chain = build_chain(cfg, model, settings, eval_settings, encode_batch=1, qa=True)  # refiner class = category id

@@ -256,6 +256,7 @@ EVAL = {  # evaluation knobs only; the prompt is the PROMPT group (removed eval.
     "eval.autocast": Choice("auto", "bf16", "fp16", "none"),
     "eval.memory_dtype": Choice("bfloat16", "float32", "float16"),
     "eval.encode_batch": Int(1),
+    "eval.encode_thread": Either(Bool(), Choice("auto")),
     "eval.chain": Choice("sam2", "deployed"),
     "eval.save_prompts": Bool(),
     "eval.max_videos": Int(1, null=True),

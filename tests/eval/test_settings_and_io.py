@@ -24,11 +24,26 @@ def test_settings_from_config_and_errors(debug_cfg):
     assert s.threshold_grid()[0] == 0.05 and len(s.threshold_grid()) == 19
     with pytest.raises(ConfigError, match="eval: unknown key"):
         EvalSettings.from_config({"treshold": 0.4})
-    for bad in ({"threshold": 1.0}, {"reprompt_every": -1}, {"geometry": "x"}, {"encode_batch": 0}):
+    for bad in ({"threshold": 1.0}, {"reprompt_every": -1}, {"geometry": "x"}, {"encode_batch": 0},
+                {"encode_thread": "sometimes"}):
         with pytest.raises(ConfigError, match="eval\\."):
             EvalSettings.from_config(bad)
     with pytest.raises(ConfigError):
         EvalSettings(thresholds={"start": 0.5, "stop": 0.2, "step": 0.1}).threshold_grid()
+
+
+def test_encode_thread_auto_leaves_the_worker_a_core_of_its_own(monkeypatch):
+    import os
+    import torch
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    auto = EvalSettings.from_config({"encode_thread": "auto"})
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    assert auto.encode_ahead(cpu) and auto.encode_ahead(cuda)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)  # torch already uses every core: no worker on CPU
+    assert not auto.encode_ahead(cpu) and auto.encode_ahead(cuda)
+    assert EvalSettings.from_config({"encode_thread": True}).encode_ahead(cpu)
+    assert not EvalSettings.from_config({"encode_thread": False}).encode_ahead(cuda)
 
 
 def test_prompt_factory_is_deterministic_and_typed():

@@ -125,3 +125,32 @@ def test_batched_encoding_changes_nothing(debug_model, jpeg_video):
         for a, b in zip(runs[0][1:], run[1:]):
             torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
             assert torch.equal(a > 0, b > 0)
+
+
+def test_encoding_on_a_worker_thread_changes_nothing(debug_model, jpeg_video):
+    """``encode_thread``: the next batch is read and encoded on a worker while this one is tracked. Same
+    frames, errors, masks and order as without it, with a frame that fails to decode, a prompt after
+    frame 0, ``max_frames``, and a consumer that stops early (the worker is then shut down)."""
+    import threading
+    _, frames, masks = jpeg_video
+    items = list(frames[:4]) + [OSError("grab failed")] + list(frames[4:])  # frame 4 fails to decode
+    prompts = {1: {1: FramePrompt("mask", mask=masks[1, 0])}}
+
+    def run(thread: bool, max_frames=None, stop_after=None):
+        chain = Chain(debug_model, StreamSettings(progress=False, max_frames=max_frames), encode_batch=3,
+                      encode_thread=thread)
+        out = []
+        for f in chain.frames(IteratorSource(items), lambda t: prompts.get(t, {}), len(items)):
+            out.append((f.index, f.error is not None, f.object_ids, f.masks))
+            if stop_after is not None and f.index == stop_after:
+                break
+        return out
+
+    for kwargs in ({}, {"max_frames": 7}, {"stop_after": 5}):
+        plain, threaded = run(False, **kwargs), run(True, **kwargs)
+        assert [x[:3] for x in threaded] == [x[:3] for x in plain]
+        assert any(x[1] for x in plain) and sum(x[3] is not None and x[3].any() for x in plain) >= 3
+        for a, b in zip(plain, threaded):
+            assert (a[3] is None and b[3] is None) or np.array_equal(a[3], b[3])
+    assert len(run(True, max_frames=7)) == 7
+    assert not [t for t in threading.enumerate() if t.name.startswith("encode-ahead")]

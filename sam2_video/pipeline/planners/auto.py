@@ -18,7 +18,7 @@ import torch
 
 from sam2_video.data.index import VideoIndex, VideoRecord
 from sam2_video.errors import ConfigError, DatasetError
-from sam2_video.pipeline.planners.gt import VideoPlan
+from sam2_video.pipeline.planners.gt import GtFrames, VideoPlan, frame_size
 from sam2_video.prompt import FramePrompt
 
 
@@ -48,6 +48,14 @@ class AutoPromptSchedule:
         return list(range(0, num_frames, self.every)) if self.every > 0 else [0]
 
 
+def encoder_categories(model: torch.nn.Module, missing: str) -> list[int]:
+    """The category ids of ``model``'s learned prompt encoder; ConfigError ``missing`` without one."""
+    encoder = getattr(model, "auto_prompt", None)
+    if encoder is None:
+        raise ConfigError(missing)
+    return [int(c) for c in encoder.category_ids.tolist()]
+
+
 def check_categories(model_categories: Sequence[int], index: VideoIndex) -> list[int]:
     """The encoder's category ids; every dataset category (except 0) must be one of them."""
     cats = [int(c) for c in model_categories]
@@ -64,39 +72,30 @@ def plan_auto_video(record: VideoRecord, categories: Sequence[int]) -> VideoPlan
     """One object per category, all starting on frame 0."""
     if not record.frames:
         raise DatasetError(f"video {record.video_id}: no frames")
-    heights = {fr.height for fr in record.frames}
-    widths = {fr.width for fr in record.frames}
-    if len(heights) != 1 or len(widths) != 1:
-        raise DatasetError(f"video {record.video_id}: frames of different sizes {sorted(heights)}x{sorted(widths)}; "
-                           "every frame of a video must have the same height and width")
     tids = [int(c) for c in categories]
     # prompt_frames: only frame 0 is left out of the scores (DAVIS protocol); re-prompted frames read
     # no GT, so they are scored like every other prediction (``AutoPrompts`` schedules them)
     return VideoPlan(record.video_id, tids, np.array(tids, dtype=np.int64), {c: 0 for c in tids},
-                     {c: [0] for c in tids}, len(record.frames), heights.pop(), widths.pop())
+                     {c: [0] for c in tids}, len(record.frames), *frame_size(record))
 
 
-class CategoryGt:
+class CategoryGt(GtFrames):
     """(O, H, W) bool GT per category (union of its tracks) on frame t; for scoring only."""
 
     def __init__(self, record: VideoRecord, categories: Sequence[int]) -> None:
-        self.record, self.categories = record, [int(c) for c in categories]
-        self.tracks = sorted(int(t) for t in record.categories)
-        self._t: Optional[int] = None
-        self._stack: Optional[np.ndarray] = None
+        super().__init__(record, sorted(int(t) for t in record.categories))  # every track of the video
+        self.categories = [int(c) for c in categories]
 
-    def __call__(self, t: int) -> np.ndarray:
-        if t != self._t:
-            fr = self.record.frames[t]
-            out = np.zeros((len(self.categories), fr.height, fr.width), dtype=bool)
-            if self.tracks:
-                stack = self.record.load_mask_stack(t, self.tracks)  # (N, H, W)
-                for i, c in enumerate(self.categories):
-                    rows = [j for j, tid in enumerate(self.tracks) if int(self.record.categories[tid]) == c]
-                    if rows:
-                        out[i] = stack[rows].any(axis=0)
-            self._t, self._stack = t, out
-        return self._stack
+    def load(self, t: int) -> np.ndarray:
+        fr = self.record.frames[t]
+        out = np.zeros((len(self.categories), fr.height, fr.width), dtype=bool)
+        if self.track_ids:
+            stack = self.record.load_mask_stack(t, self.track_ids)  # (N, H, W)
+            for i, c in enumerate(self.categories):
+                rows = [j for j, tid in enumerate(self.track_ids) if int(self.record.categories[tid]) == c]
+                if rows:
+                    out[i] = stack[rows].any(axis=0)
+        return out
 
 
 class AutoPrompts:
@@ -138,11 +137,9 @@ class AutoPlanner:
 
     @classmethod
     def for_model(cls, model: torch.nn.Module, index: VideoIndex, node: Optional[Mapping] = None) -> "AutoPlanner":
-        encoder = getattr(model, "auto_prompt", None)
-        if encoder is None:
-            raise ConfigError("prompt.kind=auto needs a prompt encoder: set model.auto_prompt.enabled=true "
-                              "(and model.checkpoint_path to a model trained with experiment=autosam2)")
-        return cls(check_categories(encoder.category_ids.tolist(), index), AutoPromptSchedule.from_config(node))
+        cats = encoder_categories(model, "prompt.kind=auto needs a prompt encoder: set model.auto_prompt.enabled=true "
+                                  "(and model.checkpoint_path to a model trained with experiment=autosam2)")
+        return cls(check_categories(cats, index), AutoPromptSchedule.from_config(node))
 
     def plan(self, record: VideoRecord) -> VideoPlan:
         return plan_auto_video(record, self.categories)

@@ -9,7 +9,6 @@ prompt identically. Kinds are registered in ``sam2_video.pipeline.planners.PLANN
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Mapping, Optional, Protocol
 
 import numpy as np
@@ -47,8 +46,15 @@ class VideoPlan:
     def any_prompt_frames(self) -> set[int]:
         return {t for frames in self.prompt_frames.values() for t in frames}
 
-    def frame_name(self, record: VideoRecord, t: int) -> str:
-        return Path(record.frames[t].image_path).stem
+
+def frame_size(record: VideoRecord) -> tuple[int, int]:
+    """(H, W) of every frame of ``record``; DatasetError when the frames differ in size."""
+    heights = {fr.height for fr in record.frames}
+    widths = {fr.width for fr in record.frames}
+    if len(heights) != 1 or len(widths) != 1:
+        raise DatasetError(f"video {record.video_id}: frames of different sizes {sorted(heights)}x{sorted(widths)}; "
+                           "every frame of a video must have the same height and width")
+    return heights.pop(), widths.pop()
 
 
 def plan_video(record: VideoRecord, reprompt_every: int = 0) -> VideoPlan:
@@ -61,18 +67,10 @@ def plan_video(record: VideoRecord, reprompt_every: int = 0) -> VideoPlan:
     if never:
         logger.warning(f"video {record.video_id}: tracks {never} have no mask in any frame; not evaluated")
     tids = sorted(first)
-    t_len = len(record.frames)
-    prompts = {}
-    for tid in tids:
-        step = int(reprompt_every)
-        prompts[tid] = list(range(first[tid], t_len, step)) if step > 0 else [first[tid]]
-    heights = {fr.height for fr in record.frames}
-    widths = {fr.width for fr in record.frames}
-    if len(heights) != 1 or len(widths) != 1:
-        raise DatasetError(f"video {record.video_id}: frames of different sizes {sorted(heights)}x{sorted(widths)}; "
-                           "every frame of a video must have the same height and width")
+    t_len, step = len(record.frames), int(reprompt_every)
+    prompts = {tid: list(range(first[tid], t_len, step)) if step > 0 else [first[tid]] for tid in tids}
     return VideoPlan(record.video_id, tids, np.array([record.categories[t] for t in tids], dtype=np.int64),
-                     first, prompts, t_len, heights.pop(), widths.pop())
+                     first, prompts, t_len, *frame_size(record))
 
 
 class GtFrames:
@@ -86,9 +84,12 @@ class GtFrames:
     def __call__(self, t: int) -> np.ndarray:
         """(O, H, W) bool, zeros for absent tracks."""
         if t != self._t:
-            self._stack = self.record.load_mask_stack(t, self.track_ids)
+            self._stack = self.load(t)
             self._t = t
         return self._stack
+
+    def load(self, t: int) -> np.ndarray:
+        return self.record.load_mask_stack(t, self.track_ids)
 
 
 class Planner(Protocol):

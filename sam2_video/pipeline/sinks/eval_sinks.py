@@ -15,32 +15,20 @@ from __future__ import annotations
 import heapq
 import itertools
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
 from sam2_video.pipeline.sinks.logit_store import LogitStore
 from sam2_video.pipeline.sinks.prompts_sink import PromptsFiles
-from sam2_video.pipeline.run import FrameResult, Sink, VideoContext
+from sam2_video.pipeline.run import FrameResult, Sink, StagedSink, VideoContext
 from sam2_video.pipeline.sinks.staged import CocoResultsStream, CsvStream, MaskDir, VideoDir
 
 FRAME_COLUMNS = ("video_id", "frame", "frame_name", "object_id", "category_id", "category", "gt_area",
                  "pred_area", "J", "F", "dice", "iou", "scored", "prompted")
 
 
-class _Staged(Sink):
-    """An output writing through one staged writer ``self.staged`` (committed / aborted with the run)."""
-
-    staged: Any
-
-    def commit(self) -> None:
-        self.staged.commit()
-
-    def abort(self) -> None:
-        self.staged.abort()
-
-
-class FrameCsv(_Staged):
+class FrameCsv(StagedSink):
     def __init__(self, target: Path) -> None:
         self.staged = CsvStream(target, FRAME_COLUMNS)
 
@@ -57,7 +45,7 @@ class FrameCsv(_Staged):
                 "iou": fs.iou[i, 0], "scored": int(r.scored[i]), "prompted": int(tid in r.prompted)})
 
 
-class MaskPngs(_Staged):
+class MaskPngs(StagedSink):
     def __init__(self, target: Path) -> None:
         self.staged = MaskDir(target)
 
@@ -69,7 +57,7 @@ class MaskPngs(_Staged):
         self.staged.write(r.video.video_id, r.frame_name, r.labels)
 
 
-class CocoRle(_Staged):
+class CocoRle(StagedSink):
     def __init__(self, target: Path) -> None:
         self.staged = CocoResultsStream(target)
 

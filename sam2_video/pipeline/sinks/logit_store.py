@@ -37,9 +37,7 @@ class LogitStore:
         prompted = np.load(base.with_suffix(".prompted.npy"))
         logits = np.load(base.with_suffix(".logits.npy"), mmap_mode="r") if active.any() else None
         for t in range(active.shape[0]):
-            low = None
-            if active[t].any():
-                low = torch.from_numpy(np.array(logits[t][active[t]]))[:, None]
+            low = torch.from_numpy(np.array(logits[t][active[t]]))[:, None] if active[t].any() else None
             yield t, low, active[t], set(np.flatnonzero(prompted[t]).tolist())
 
     def cleanup(self) -> None:

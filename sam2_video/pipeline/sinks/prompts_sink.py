@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from sam2_video.pipeline.prompts_file import write_prompts_file
-from sam2_video.pipeline.run import FrameResult, Sink, VideoContext
+from sam2_video.pipeline.run import FrameResult, StagedSink, VideoContext
 from sam2_video.pipeline.sinks.staged import _Staged
 from sam2_video.prompt import FramePrompt
 from sam2_video.safe_paths import confined
 
 
-class PromptsFiles(Sink):
+class PromptsFiles(StagedSink):
     def __init__(self, target: Path) -> None:
         self.staged = _Staged(target)
         self._frames: dict[int, dict[int, FramePrompt]] = {}
@@ -37,6 +37,3 @@ class PromptsFiles(Sink):
     def commit(self) -> None:
         if self.staged.tmp.exists():
             self.staged.commit()
-
-    def abort(self) -> None:
-        self.staged.abort()

@@ -97,8 +97,7 @@ class CocoResultsStream(_StagedFile):
         if not mask.any():
             return
         entry = {"image_id": jsonable(image_id), "category_id": int(category_id), "score": float(score),
-                 "segmentation": encode_rle(mask),
-                 **jsonable(dict(extra))}
+                 "segmentation": encode_rle(mask), **jsonable(dict(extra))}
         self._fh.write(("," if self._n else "") + "\n" + json.dumps(entry, sort_keys=True))
         self._n += 1
 

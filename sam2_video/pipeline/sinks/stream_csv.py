@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sam2_video.pipeline.chain import STAGES, PipelineFrame
-from sam2_video.pipeline.run import FrameResult, Sink, VideoContext
+from sam2_video.pipeline.run import FrameResult, StagedSink, VideoContext
 from sam2_video.pipeline.sinks.staged import CsvStream
 
 FRAME_COLUMNS = ("video_id", "frame", "frame_name", "object_id", "area", "confidence", "object_score",
@@ -18,7 +18,7 @@ FRAME_COLUMNS = ("video_id", "frame", "frame_name", "object_id", "area", "confid
                  *(f"{s}_ms" for s in STAGES), "total_ms", "cpu_ms", "J", "F", "dice", "iou", "scored", "error")
 
 
-class StreamFramesCsv(Sink):
+class StreamFramesCsv(StagedSink):
     def __init__(self, target: Path) -> None:
         self.staged = CsvStream(target, FRAME_COLUMNS)
 
@@ -44,9 +44,3 @@ class StreamFramesCsv(Sink):
                 row.update(J=r.scores.j[k, 0], F=r.scores.f[k, 0], dice=r.scores.dice[k, 0], iou=r.scores.iou[k, 0],
                            scored=int(r.scored[k]))
             self.staged.write(row)
-
-    def commit(self) -> None:
-        self.staged.commit()
-
-    def abort(self) -> None:
-        self.staged.abort()

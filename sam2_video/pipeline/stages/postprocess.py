@@ -28,8 +28,7 @@ def open_mask(mask: np.ndarray, radius: int) -> np.ndarray:
     """(H, W) bool opened with a disk of ``radius`` pixels (0 = unchanged): removes specks, thin spurs."""
     if radius <= 0 or not mask.any():
         return mask
-    kernel = disk(radius)
-    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, disk(radius)).astype(bool)
 
 
 def postprocess(masks: np.ndarray, max_hole: int, radius: int) -> np.ndarray:
