@@ -34,7 +34,7 @@ run_all = _run_all()
 SCRIPTS = run_all.discover()
 # Quick runs light enough for the fast suite (seconds each on the debug model); the others' quick runs
 # (memory, refiner, streaming, prompt-free benchmarks: several model builds and trainings each) are `slow`.
-FAST = {"bench_train.py", "bench_eval.py", "bench_loader.py", "bench_threshold.py"}
+FAST = {"bench_train.py", "bench_eval.py", "bench_loader.py", "bench_threshold.py", "bench_encode_thread.py"}
 
 
 # Extra arguments of the fast quick runs: their JSON results (and the 1-object profile) are checked too.
