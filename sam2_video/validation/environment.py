@@ -113,6 +113,8 @@ def _fixes(fp: Footprint, estimate: Callable[[Footprint], float], free: float, t
             fits.append("model.activation_checkpointing=true")
         elif (size_ckpt := _largest_size(ckpt, estimate, free)) and size_ckpt > (size or 0):
             fits.append(f"model.activation_checkpointing=true model.image_size={size_ckpt}")
+    if not training and fp.encode_batch > 1 and fp.encode_ahead and estimate(fp.with_(encode_ahead=False)) <= free:
+        fits.append("eval.encode_thread=false")
     if not training and fp.encode_batch > 1 and estimate(fp.with_(encode_batch=1)) <= free:
         fits.append("eval.encode_batch=1")
     if training and fp.clip_length > 3 and estimate(fp.with_(clip_length=3)) <= free:

@@ -61,11 +61,12 @@ CALIBRATION: tuple[tuple[str, str, float, str], ...] = (
     ("t512_t6", "data.clip_length=6 model.image_size=512", 10505, "train"),
     # python baseline_eval.py eval.max_videos=1 eval.report=false eval.save_masks=false eval.device=cpu <overrides>
     # (one synthetic video of 24 frames, 3 objects)
-    ("e_d128", "sam2=debug", 556, "eval"),
-    ("e_t256", "model.image_size=256", 1055, "eval"),
-    ("e_t512", "model.image_size=512", 1866, "eval"),
-    ("e_t512_eb2", "model.image_size=512 eval.encode_batch=2", 1180, "eval"),
-    ("e_t768", "model.image_size=768", 3306, "eval"),  # not in the fit: estimate 3.56 GB (+8 %)
+    # (measured before eval.encode_thread existed: one batch of features held at a time)
+    ("e_d128", "sam2=debug eval.encode_thread=false", 556, "eval"),
+    ("e_t256", "model.image_size=256 eval.encode_thread=false", 1055, "eval"),
+    ("e_t512", "model.image_size=512 eval.encode_thread=false", 1866, "eval"),
+    ("e_t512_eb2", "model.image_size=512 eval.encode_batch=2 eval.encode_thread=false", 1180, "eval"),
+    ("e_t768", "model.image_size=768 eval.encode_thread=false", 3306, "eval"),  # not in the fit: estimate 3.56 GB (+8 %)
 )
 
 MEMORY_MODULES = ("memory_attention", "memory_encoder", "maskmem_tpos_enc", "obj_ptr_tpos_proj")
@@ -91,6 +92,7 @@ class Footprint:
     trainable: tuple[str, ...]
     checkpointing: bool
     encode_batch: int = 8
+    encode_ahead: bool = True  # eval.encode_thread true / auto: a second batch is encoded while one is tracked
 
     @classmethod
     def from_values(cls, get) -> Optional["Footprint"]:
@@ -112,7 +114,7 @@ class Footprint:
                    mem_dim=ints["model.mem_dim"], attention_layers=ints["model.memory_attention_layers"],
                    attention_ffn=ints["model.memory_attention_ffn"], num_maskmem=ints["model.num_maskmem"],
                    trainable=trainable, checkpointing=get("model.activation_checkpointing") is True,
-                   encode_batch=enc if isinstance(enc, int) else 8)
+                   encode_batch=enc if isinstance(enc, int) else 8, encode_ahead=get("eval.encode_thread") is not False)
 
     def with_(self, **changes: Any) -> "Footprint":
         return replace(self, **changes)
@@ -162,7 +164,8 @@ def eval_parts(fp: Footprint) -> dict[str, float]:
     total, _ = parameter_counts(fp)
     tokens = (fp.image_size / 16) ** 2
     attention = EVAL_ATTENTION_BYTES * fp.max_objects * tokens * tokens * (1 + fp.num_maskmem)
-    frames = EVAL_BYTES_PER_PIXEL * fp.embed_dim * float(fp.image_size) ** 2 * fp.encode_batch
+    held = fp.encode_batch * (2 if fp.encode_ahead and fp.encode_batch > 1 else 1)  # frames whose features are held
+    frames = EVAL_BYTES_PER_PIXEL * fp.embed_dim * float(fp.image_size) ** 2 * held
     return {"base": EVAL_BASE, "weights": EVAL_WEIGHT_BYTES * total, "frames": frames, "attention": attention}
 
 

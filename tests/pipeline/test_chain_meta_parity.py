@@ -154,3 +154,23 @@ def test_encoding_on_a_worker_thread_changes_nothing(debug_model, jpeg_video):
             assert (a[3] is None and b[3] is None) or np.array_equal(a[3], b[3])
     assert len(run(True, max_frames=7)) == 7
     assert not [t for t in threading.enumerate() if t.name.startswith("encode-ahead")]
+
+
+def test_a_source_error_on_the_worker_thread_reaches_the_caller(debug_model, jpeg_video):
+    """A source that fails while the worker reads it: the caller gets that error (not a hang), and the
+    worker is shut down."""
+    import threading
+    _, frames, masks = jpeg_video
+
+    def broken():
+        yield from frames[:5]
+        raise RuntimeError("camera unplugged")
+
+    chain = Chain(debug_model, StreamSettings(progress=False), encode_batch=3, encode_thread=True)
+    seen = []
+    with pytest.raises(RuntimeError, match="camera unplugged"):
+        for f in chain.frames(IteratorSource(broken()), lambda t: {1: FramePrompt("mask", mask=masks[0, 0])}
+                              if t == 0 else {}):
+            seen.append(f.index)
+    assert seen == [0, 1, 2]  # frames 3-4 were read with the failing batch, whose error comes first
+    assert not [t for t in threading.enumerate() if t.name.startswith("encode-ahead")]

@@ -43,6 +43,17 @@ def test_the_estimate_grows_with_what_costs_memory():
     assert training_bytes(_fp("trainer=cpu", "sam2=debug")) < 2e9  # the demo model fits any laptop
 
 
+def test_the_encode_ahead_thread_counts_a_second_batch_of_features():
+    """eval.encode_thread (true / auto) holds the next batch's features while one is tracked."""
+    one = eval_bytes(_fp("model.image_size=512", "eval.encode_thread=false"))
+    for value in ("true", "auto"):
+        two = eval_bytes(_fp("model.image_size=512", f"eval.encode_thread={value}"))
+        batch = eval_bytes(_fp("model.image_size=512", "eval.encode_thread=false", "eval.encode_batch=16"))
+        assert two == pytest.approx(batch) and two > one, value  # 2 x 8 frames held, as with a batch of 16
+    assert eval_bytes(_fp("eval.encode_batch=1", "eval.encode_thread=true")) == \
+        eval_bytes(_fp("eval.encode_batch=1", "eval.encode_thread=false"))  # no worker without batches
+
+
 def test_default_training_on_cpu_is_refused_naming_the_keys_that_fit(monkeypatch):
     """Bare ``python train.py`` on a CPU-only machine (simulated: 24 GB free): one line, before building."""
     monkeypatch.setenv(AVAILABLE_ENV, "24G")
