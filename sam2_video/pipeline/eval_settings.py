@@ -82,7 +82,8 @@ class EvalSettings:
     def encode_ahead(self, device: torch.device) -> bool:
         """``encode_thread``; ``auto``: on CUDA, or on CPU when torch leaves a core free for the worker."""
         if self.encode_thread == "auto":
-            return device.type == "cuda" or torch.get_num_threads() < len(os.sched_getaffinity(0))
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)  # macOS
+            return device.type == "cuda" or torch.get_num_threads() < cores
         return bool(self.encode_thread)
 
     def threshold_grid(self) -> list[float]:

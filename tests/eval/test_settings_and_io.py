@@ -42,6 +42,9 @@ def test_encode_thread_auto_leaves_the_worker_a_core_of_its_own(monkeypatch):
     assert auto.encode_ahead(cpu) and auto.encode_ahead(cuda)
     monkeypatch.setattr(torch, "get_num_threads", lambda: 2)  # torch already uses every core: no worker on CPU
     assert not auto.encode_ahead(cpu) and auto.encode_ahead(cuda)
+    monkeypatch.delattr(os, "sched_getaffinity")  # macOS has none: the CPU count is used
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert auto.encode_ahead(cpu)
     assert EvalSettings.from_config({"encode_thread": True}).encode_ahead(cpu)
     assert not EvalSettings.from_config({"encode_thread": False}).encode_ahead(cuda)
 
